@@ -61,7 +61,7 @@ def test_every_named_callable_imports(entry: Entry):
     for ref in entry.scratch:
         assert ref.startswith("scratch."), f"{entry.id}: scratch side {ref} is not in scratch/"
     for ref in entry.torch:
-        assert ref.split(".")[0] in {"torch", "torchref", "lightning_app"}, (
+        assert ref.partition(":")[0].split(".")[0] in {"torch", "torchref", "lightning_app"}, (
             f"{entry.id}: torch side {ref} is neither torch, torchref nor lightning_app"
         )
 
