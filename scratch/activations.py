@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import brentq
 
 from scratch.validation import (
     Choice,
@@ -557,6 +556,9 @@ def saturation_point(grad: Callable[[np.ndarray], np.ndarray], level: float) -> 
         hi *= 2
         if hi > 1e4:
             raise ValueError(f"the derivative does not fall below level={level:g} by |z| = 1e4")
+    # Imported here: scipy.optimize costs ~0.5 s and every scratch import would pay it.
+    from scipy.optimize import brentq
+
     return float(brentq(lambda t: float(grad(np.float64(t))) - level, 0.0, hi, xtol=1e-14))
 
 
