@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import settings
+from threadpoolctl import threadpool_limits
 
 from parity_tests.helpers import DTYPES, tol
 
@@ -20,10 +21,13 @@ settings.load_profile("torchref")
 
 
 def pytest_configure(config):
-    # Under pytest-xdist every worker would otherwise start one thread per core; split the
-    # cores between workers so parallel workers do not oversubscribe the machine.
+    # Under pytest-xdist every worker would otherwise start one thread per core in torch AND in
+    # NumPy's BLAS; oversubscribed, small matrix products run 10-20x slower. Split the cores.
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    torch.set_num_threads(threads)
+    if workers > 1:
+        threadpool_limits(threads)
 
 
 @pytest.fixture
