@@ -1,0 +1,543 @@
+"""The notes' optimizers in PyTorch (catalog F1-F17): built-ins where the notes' rule is one,
+`torch.optim.Optimizer` subclasses where it is not, and a registry for the Lightning app.
+
+Imports torch and `scratch.validation` only (for the shared range declarations' wording).
+
+Where the notes' rule equals a built-in (proved step for step in parity_tests/test_optim.py):
+  GD / SGD (F1, F7, F8)          torch.optim.SGD(lr=eps)
+  L2 weight decay (F16)          torch.optim.SGD(lr=eps, weight_decay=lambda)
+  momentum, constant lr (F9)     torch.optim.SGD(lr=eps, momentum=mu); torch's buffer = -m/eps
+  Nesterov, constant lr (F10)    torch.optim.SGD(lr=eps, momentum=mu, nesterov=True) iterates
+                                 the look-ahead point w + mu m (a change of variables)
+  Adagrad (F12)                  NotesAdagrad = torch.optim.Adagrad(lr=eps, eps=0,
+                                 initial_accumulator_value=eps0) (a constructor mapping only)
+Where it differs (docs/optimizers.md has the measured gaps):
+  NotesSGD       momentum as `m <- mu m - eps g, w <- w + m` (the lr enters the buffer, so an
+                 lr schedule acts differently), Nesterov with the gradient taken at w + mu m
+                 (needs a closure), L1 (F17)
+  NotesRMSprop   eps0 inside the square root (F13)
+  NotesAdam      002's Adam: its beta naming, eps0 inside the root (F14)
+  AdamThenSGD    the notes' Adam, then the notes' momentum SGD after `switch_step` steps (F15)
+
+Every class takes plain keyword arguments with type hints and defaults, so LightningCLI can
+build it from YAML (`class_path: torchref.optim.NotesAdam`, `init_args: {lr: 0.001}`), and
+`make_optimizer(name, params, **hparams)` builds any entry of `OPTIMIZERS` by name.
+Style after torch/optim/adam.py: the algorithm in the class docstring, a functional update,
+constructor validation with torch's words ("Invalid learning rate: -1.0").
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Iterable
+from functools import partial
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+from scratch.validation import Choice, Interval, check_interval
+
+__all__ = [
+    "NotesSGD",
+    "NotesAdagrad",
+    "NotesRMSprop",
+    "NotesAdam",
+    "AdamThenSGD",
+    "notes_sgd",
+    "notes_rmsprop",
+    "notes_adam",
+    "OPTIMIZERS",
+    "make_optimizer",
+]
+
+# The same ranges as scratch.optim (parity_tests check that both sides reject alike).
+_LR = Interval(0.0, math.inf, "left")
+_MOMENTUM = Interval(0.0, 1.0, "left")
+_BETA = Interval(0.0, 1.0, "left")
+_EPS0 = Interval(0.0, math.inf, "neither")
+_NONNEG = Interval(0.0, math.inf, "left")
+
+
+def _check(words: str, name: str, value, interval: Interval) -> float:
+    """torch's words, then ours: `Invalid learning rate: -1.0; lr must be in [0, inf)`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a real number in {interval}, got {value!r}")
+    try:
+        return check_interval(name, value, interval)
+    except ValueError:
+        raise ValueError(f"{words}: {value}; {name} must be in {interval}") from None
+
+
+def _check_betas(betas) -> tuple[float, float]:
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    return tuple(
+        _check(f"Invalid beta parameter at index {i}", f"betas[{i}]", b, _BETA)
+        for i, b in enumerate(betas)
+    )
+
+
+def _check_common(lr, weight_decay) -> tuple[float, float]:
+    lr = _check("Invalid learning rate", "lr", lr, _LR)
+    weight_decay = _check("Invalid weight_decay value", "weight_decay", weight_decay, _NONNEG)
+    return lr, weight_decay
+
+
+# ---- functional updates (one formula each; the classes gather state and call them) --------
+
+
+@torch.no_grad()
+def notes_sgd(
+    params: list[Tensor],
+    grads: list[Tensor],
+    momentum_buffers: list[Tensor | None],
+    *,
+    lr: float,
+    momentum: float,
+) -> None:
+    """`w <- w - eps g` (momentum 0) or `m <- mu m - eps g`, `w <- w + m`, in place.
+
+    `grads` already hold any L2/L1 terms and, for Nesterov, were taken at the look-ahead
+    point; `momentum_buffers` hold the notes' `m` (None entries are ignored when momentum = 0).
+    """
+    for p, g, buf in zip(params, grads, momentum_buffers, strict=True):
+        if momentum == 0.0:
+            p.add_(g, alpha=-lr)
+        else:
+            buf.mul_(momentum).add_(g, alpha=-lr)
+            p.add_(buf)
+
+
+@torch.no_grad()
+def notes_rmsprop(
+    params: list[Tensor],
+    grads: list[Tensor],
+    square_avgs: list[Tensor],
+    *,
+    lr: float,
+    beta: float,
+    eps0: float,
+) -> None:
+    """`alpha <- beta alpha + (1 - beta) g^2`, `w <- w - eps g / sqrt(alpha + eps0)`, in place."""
+    for p, g, sq in zip(params, grads, square_avgs, strict=True):
+        sq.mul_(beta).addcmul_(g, g, value=1.0 - beta)
+        p.addcdiv_(g, (sq + eps0).sqrt_(), value=-lr)
+
+
+@torch.no_grad()
+def notes_adam(
+    params: list[Tensor],
+    grads: list[Tensor],
+    exp_avgs: list[Tensor],
+    exp_avg_sqs: list[Tensor],
+    steps: list[int],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps0: float,
+) -> None:
+    """002's Adam, in place: beta1 decays `alpha` (exp_avg_sq), beta2 decays `m` (exp_avg).
+
+    `steps` are the step numbers i (from 1) of this update, one per parameter.
+    """
+    for p, g, m, alpha, i in zip(params, grads, exp_avgs, exp_avg_sqs, steps, strict=True):
+        alpha.mul_(beta1).addcmul_(g, g, value=1.0 - beta1)
+        m.mul_(beta2).add_(g, alpha=1.0 - beta2)
+        denom = (alpha / (1.0 - beta1**i) + eps0).sqrt_()  # sqrt(alpha_hat + eps0)
+        p.addcdiv_(m, denom, value=-lr / (1.0 - beta2**i))  # m_hat = m / (1 - beta2^i)
+
+
+def _regularized(g: Tensor, w: Tensor, weight_decay: float, l1: float) -> Tensor:
+    if weight_decay:
+        g = g.add(w, alpha=weight_decay)
+    if l1:
+        g = g.add(torch.sign(w), alpha=l1)
+    return g
+
+
+# ---- optimizers ---------------------------------------------------------------------------
+
+
+class NotesSGD(Optimizer):
+    r"""The notes' GD / SGD with momentum, Nesterov, L2 and L1 (002 §4.3.5, §4.4.2).
+
+    .. math::
+       \begin{aligned}
+       &\textbf{input}: \epsilon \text{ (lr)}, \mu \text{ (momentum)}, \lambda_2
+            \text{ (weight\_decay)}, \lambda_1 \text{ (l1)}, \text{nesterov}; \quad m_0 = 0 \\
+       &\textbf{for } i = 0, 1, \dots \\
+       &\quad \tilde w \leftarrow w_i + \mu m_i \text{ if nesterov else } w_i
+            \quad \text{(the closure is evaluated at } \tilde w) \\
+       &\quad g \leftarrow \nabla L(\tilde w) + \lambda_2 \tilde w
+            + \lambda_1 \operatorname{sign}(\tilde w) \\
+       &\quad \textbf{if } \mu = 0: \; w_{i+1} \leftarrow w_i - \epsilon g \\
+       &\quad \textbf{else}: \; m_{i+1} \leftarrow \mu m_i - \epsilon g, \quad
+            w_{i+1} \leftarrow w_i + m_{i+1}
+       \end{aligned}
+
+    Catalog: F1, F9, F10, F16, F17. Differences from `torch.optim.SGD`:
+    - momentum: torch keeps `v <- mu v + g` and steps `-lr v`; with a constant lr `m = -lr v`
+      (identical runs), but when a scheduler changes lr, torch rescales all past velocity by
+      the new lr while `m` keeps the old one;
+    - nesterov: torch's parameter is the look-ahead point `w + mu m` itself (Sutskever's
+      reformulation), so its iterates differ from the notes' `w` by `mu m`; here the parameter
+      is the notes' `w`, and `step(closure)` moves it to `w + mu m`, calls the closure there,
+      and moves it back before updating. A closure is therefore required (Lightning always
+      passes one; AMP's precision plugins call the closure before `step` and cannot be used);
+    - l1: no torch counterpart (torch's way is `+ l1 * p.abs().sum()` in the loss).
+    State: `momentum_buffer` = the notes' `m` (only when momentum > 0).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        l1: float = 0.0,
+    ) -> None:
+        lr, weight_decay = _check_common(lr, weight_decay)
+        momentum = _check("Invalid momentum value", "momentum", momentum, _MOMENTUM)
+        l1 = _check("Invalid l1 value", "l1", l1, _NONNEG)
+        if nesterov and momentum <= 0:
+            raise ValueError(
+                "Nesterov momentum requires a momentum and zero dampening; "
+                f"nesterov=True needs momentum in (0, 1), got momentum={momentum}"
+            )
+        defaults = dict(
+            lr=lr, momentum=momentum, nesterov=bool(nesterov), weight_decay=weight_decay, l1=l1
+        )
+        super().__init__(params, defaults)
+
+    def _buffer(self, p: Tensor) -> Tensor:
+        state = self.state[p]
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return state["momentum_buffer"]
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None):
+        """One step. `closure` (re-evaluates the loss and calls backward) is required when a
+        param group uses nesterov, optional otherwise. Returns the closure's loss."""
+        ahead = [g for g in self.param_groups if g["nesterov"] and g["momentum"] > 0]
+        saved: dict[Tensor, Tensor] = {}
+        if ahead:
+            if closure is None:
+                raise RuntimeError(
+                    "NotesSGD(nesterov=True) needs a closure: the notes take the gradient at "
+                    "w + mu m, so step() must re-evaluate the loss there; call "
+                    "optimizer.step(closure) (torch.optim.SGD(nesterov=True) is the "
+                    "closure-free reformulation)"
+                )
+            for group in ahead:
+                for p in group["params"]:
+                    saved[p] = p.clone()
+                    p.add_(self._buffer(p), alpha=group["momentum"])
+        loss = None
+        if closure is not None:
+            try:
+                with torch.enable_grad():
+                    loss = closure()
+            except BaseException:
+                for p, w in saved.items():
+                    p.copy_(w)
+                raise
+        work = []
+        for group in self.param_groups:
+            params, grads, bufs = [], [], []
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                # L2/L1 are part of the cost, so they are evaluated where the loss was
+                params.append(p)
+                grads.append(_regularized(p.grad, p, group["weight_decay"], group["l1"]))
+                bufs.append(self._buffer(p) if group["momentum"] else None)
+            work.append((group, params, grads, bufs))
+        for p, w in saved.items():  # back from the look-ahead point to the notes' w
+            p.copy_(w)
+        for group, params, grads, bufs in work:
+            notes_sgd(params, grads, bufs, lr=group["lr"], momentum=group["momentum"])
+        return loss
+
+
+class NotesAdagrad(torch.optim.Adagrad):
+    r"""The notes' Adagrad as the built-in it is: `torch.optim.Adagrad` with eps moved inside.
+
+    .. math::
+       w_{i+1} = w_i - \frac{\epsilon}{\sqrt{\alpha_i + \epsilon_0}} g_i, \qquad
+       \alpha_i = \sum_{j \le i} g_j^2
+
+    Catalog: F12 (002 §4.3.5). `torch.optim.Adagrad` divides by `sqrt(sum) + eps`; with
+    `eps=0` and `initial_accumulator_value=eps0` its `sum` is `eps0 + alpha_i` and it divides
+    by `sqrt(alpha_i + eps0)`: the notes' rule, exactly, by the built-in's own update code.
+    This class only maps the constructor (lr -> lr, eps0 -> initial_accumulator_value, eps=0,
+    lr_decay=0). State (torch's): `sum` = alpha_i + eps0, `step`.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-2,
+        eps0: float = 1e-10,
+        weight_decay: float = 0.0,
+    ) -> None:
+        lr, weight_decay = _check_common(lr, weight_decay)
+        eps0 = _check("Invalid epsilon value", "eps0", eps0, _EPS0)
+        super().__init__(
+            params,
+            lr=lr,
+            lr_decay=0.0,
+            weight_decay=weight_decay,
+            initial_accumulator_value=eps0,
+            eps=0.0,
+        )
+
+
+class NotesRMSprop(Optimizer):
+    r"""RMSprop as 002 writes it, with eps0 inside the square root.
+
+    .. math::
+       \alpha_i = \beta \alpha_{i-1} + (1 - \beta) g_i^2, \qquad
+       w_{i+1} = w_i - \frac{\epsilon}{\sqrt{\alpha_i + \epsilon_0}} g_i, \qquad \alpha_0 = 0
+
+    Catalog: F13 (002 §4.3.5). `torch.optim.RMSprop(lr, alpha=beta, eps)` divides by
+    `sqrt(square_avg) + eps` instead; its accumulator starts at 0 and has no initial value,
+    so no constructor mapping moves eps inside. The gap is measured in docs/optimizers.md.
+    State: `square_avg` = alpha_i (the same quantity as torch's), `step`.
+    `weight_decay` adds `lambda w` to g first, as torch does.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-2,
+        beta: float = 0.99,
+        eps0: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        lr, weight_decay = _check_common(lr, weight_decay)
+        beta = _check("Invalid beta value", "beta", beta, _BETA)
+        eps0 = _check("Invalid epsilon value", "eps0", eps0, _EPS0)
+        super().__init__(params, dict(lr=lr, beta=beta, eps0=eps0, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None):
+        """One step; `closure` (optional) re-evaluates the loss. Returns its loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params, grads, sqs = [], [], []
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["step"] += 1
+                params.append(p)
+                grads.append(_regularized(p.grad, p, group["weight_decay"], 0.0))
+                sqs.append(state["square_avg"])
+            notes_rmsprop(
+                params, grads, sqs, lr=group["lr"], beta=group["beta"], eps0=group["eps0"]
+            )
+        return loss
+
+
+class NotesAdam(Optimizer):
+    r"""Adam as 002 writes it: its beta naming, eps0 inside the root, bias correction.
+
+    .. math::
+       \begin{aligned}
+       &\alpha_i = \beta_1 \alpha_{i-1} + (1 - \beta_1) g_i^2, \qquad
+        m_i = \beta_2 m_{i-1} + (1 - \beta_2) g_i \\
+       &\hat\alpha_i = \alpha_i / (1 - \beta_1^i), \qquad \hat m_i = m_i / (1 - \beta_2^i) \\
+       &w_{i+1} = w_i - \frac{\epsilon}{\sqrt{\hat\alpha_i + \epsilon_0}} \hat m_i
+       \end{aligned}
+
+    Catalog: F14 (002 §4.3.5). NOTE the naming: `betas = (beta1, beta2)` in 002's order, where
+    beta1 decays the SQUARED gradient and beta2 the gradient, the reverse of
+    `torch.optim.Adam(betas=...)` (and of Kingma & Ba). Defaults equal torch's defaults under
+    that swap: beta1 = 0.999, beta2 = 0.9. torch divides by `sqrt(v_hat) + eps`; with
+    eps0 -> 0 the two coincide (tested). State: `exp_avg` = m_i, `exp_avg_sq` = alpha_i
+    (torch's names for the same quantities), `step` (an int).
+    `weight_decay` adds `lambda w` to g first (torch's `Adam(weight_decay)`, not AdamW).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.999, 0.9),
+        eps0: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        lr, weight_decay = _check_common(lr, weight_decay)
+        eps0 = _check("Invalid epsilon value", "eps0", eps0, _EPS0)
+        betas = _check_betas(betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps0=eps0, weight_decay=weight_decay))
+
+    def _adam_group(self, group: dict) -> None:
+        params, grads, ms, alphas, steps = [], [], [], [], []
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if "exp_avg" not in state:
+                state.setdefault("step", 0)
+                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["step"] += 1
+            params.append(p)
+            grads.append(_regularized(p.grad, p, group["weight_decay"], 0.0))
+            ms.append(state["exp_avg"])
+            alphas.append(state["exp_avg_sq"])
+            steps.append(state["step"])
+        beta1, beta2 = group["betas"]
+        notes_adam(
+            params, grads, ms, alphas, steps,
+            lr=group["lr"], beta1=beta1, beta2=beta2, eps0=group["eps0"],
+        )
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None):
+        """One step; `closure` (optional) re-evaluates the loss. Returns its loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._adam_group(group)
+        return loss
+
+
+class AdamThenSGD(NotesAdam):
+    r"""The notes' Adam for `switch_step` steps, then the notes' momentum SGD (002 §4.3.5).
+
+    .. math::
+       \textbf{if } i < \text{switch\_step}: \text{NotesAdam step (lr)} \qquad
+       \textbf{else}: m \leftarrow \mu m - \epsilon_{sgd} g, \; w \leftarrow w + m
+
+    Catalog: F15. 002: "start with Adam and switch to SGD when certain criteria hold", to get
+    Adam's fast start and SGD-with-momentum's generalization. The criterion built in is a step
+    count; `switch_to_sgd()` switches at once for any other criterion (e.g. called from a
+    Lightning callback when the validation loss plateaus). At the switch each group's `lr`
+    becomes `sgd_lr` and the momentum buffer starts at 0. The phase lives in the param group
+    (`phase`, `steps_done`), so `state_dict()` / `load_state_dict()` resume in the right
+    phase. With an lr scheduler: recursive schedulers (StepLR, ExponentialLR) continue from
+    `sgd_lr`; closed-form ones (LambdaLR) would overwrite it from the Adam lr.
+    State: `exp_avg`, `exp_avg_sq`, `step` (Adam phase), `momentum_buffer` (SGD phase).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.999, 0.9),
+        eps0: float = 1e-8,
+        switch_step: int = 1000,
+        sgd_lr: float = 1e-2,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+    ) -> None:
+        if isinstance(switch_step, bool) or not isinstance(switch_step, int):
+            raise TypeError(f"switch_step must be an int >= 0, got {switch_step!r}")
+        if switch_step < 0:
+            raise ValueError(f"switch_step must be an int >= 0, got {switch_step}")
+        sgd_lr = _check("Invalid learning rate", "sgd_lr", sgd_lr, _LR)
+        momentum = _check("Invalid momentum value", "momentum", momentum, _MOMENTUM)
+        super().__init__(params, lr=lr, betas=betas, eps0=eps0, weight_decay=weight_decay)
+        for group in self.param_groups:
+            group.setdefault("switch_step", switch_step)
+            group.setdefault("sgd_lr", sgd_lr)
+            group.setdefault("momentum", momentum)
+            group.setdefault("phase", "adam")
+            group.setdefault("steps_done", 0)
+
+    def switch_to_sgd(self) -> None:
+        """Make every later step a momentum-SGD step with lr `sgd_lr` (all param groups)."""
+        for group in self.param_groups:
+            if group["phase"] == "adam":
+                group["phase"] = "sgd"
+                group["lr"] = group["sgd_lr"]
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None):
+        """One step of each group's current phase. Returns the closure's loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            if group["phase"] == "adam" and group["steps_done"] >= group["switch_step"]:
+                group["phase"], group["lr"] = "sgd", group["sgd_lr"]
+            if group["phase"] == "adam":
+                self._adam_group(group)
+            else:
+                params, grads, bufs = [], [], []
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = torch.zeros_like(p)
+                    state["step"] = state.get("step", 0) + 1
+                    params.append(p)
+                    grads.append(_regularized(p.grad, p, group["weight_decay"], 0.0))
+                    bufs.append(state["momentum_buffer"])
+                notes_sgd(params, grads, bufs, lr=group["lr"], momentum=group["momentum"])
+            group["steps_done"] += 1
+        return loss
+
+
+# ---- registry for the Lightning app -------------------------------------------------------
+
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+    # built-ins (the notes' rule where the docstring above says so)
+    "sgd": torch.optim.SGD,
+    "momentum": partial(torch.optim.SGD, momentum=0.9),
+    "nesterov": partial(torch.optim.SGD, momentum=0.9, nesterov=True),
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+    "adam": torch.optim.Adam,
+    # the notes' rules
+    "notes_sgd": NotesSGD,
+    "notes_momentum": partial(NotesSGD, momentum=0.9),
+    "notes_nesterov": partial(NotesSGD, momentum=0.9, nesterov=True),
+    "notes_l1": partial(NotesSGD, l1=1e-4),
+    "notes_adagrad": NotesAdagrad,
+    "notes_rmsprop": NotesRMSprop,
+    "notes_adam": NotesAdam,
+    "adam_then_sgd": AdamThenSGD,
+}
+_NAMES = Choice(tuple(OPTIMIZERS))
+
+
+def _signature_of(factory: Callable) -> inspect.Signature:
+    target = factory.func if isinstance(factory, partial) else factory
+    return inspect.signature(target)
+
+
+def make_optimizer(name: str, params, **hparams) -> Optimizer:
+    """Build `OPTIMIZERS[name](params, **hparams)`; unknown names or hyper-parameters are a
+    ValueError that lists the valid ones.
+
+    `make_optimizer("notes_adam", model.parameters(), lr=1e-3)`. Partial entries carry
+    defaults ("momentum" is SGD with momentum=0.9) that `hparams` may override.
+    """
+    _NAMES.check("optimizer", name)
+    factory = OPTIMIZERS[name]
+    valid = [p for p in _signature_of(factory).parameters if p not in ("self", "params")]
+    unknown = sorted(set(hparams) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for optimizer "
+            f"{name!r}; valid: {', '.join(valid)}"
+        )
+    return factory(params, **hparams)
