@@ -1,0 +1,416 @@
+"""Callbacks of the app: a guard against NaN/inf losses, TensorBoard histograms, gradient norms
+and figures, and a deterministic crash for resume tests.
+
+Imports torch, lightning, torchmetrics and matplotlib (lazily, only when a figure is drawn);
+never scratch.
+
+Everything here stays off the per-step hot path: histograms and figures are drawn every N
+epochs (and once when training ends), gradient norms every N optimizer steps; the only
+per-step work is `FiniteLossGuard`'s one comparison (on a CPU scalar: no device sync).
+
+Figures read the held-out data through `ArrayDataModule.split("val")` and the module's own
+prediction methods (`predict_labels`, `class_scores`, `encode`, `forward`), so they cost one
+forward pass over the validation set when they are drawn.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities import grad_norm, rank_zero_warn
+
+__all__ = [
+    "NonFiniteLossError",
+    "FiniteLossGuard",
+    "KillAtStep",
+    "WeightsAndGradients",
+    "ConfusionMatrixFigure",
+    "DecisionBoundaryFigure",
+    "ReconstructionFigure",
+    "CodeTableFigure",
+    "tensorboard_writer",
+    "draw_stage_summary",
+]
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced a NaN/inf loss; the message says where and which checkpoint to use."""
+
+
+def tensorboard_writer(trainer: pl.Trainer):
+    """The SummaryWriter of the trainer's TensorBoardLogger on rank 0, else None."""
+    if not trainer.is_global_zero:
+        return None
+    for logger in trainer.loggers:
+        if isinstance(logger, TensorBoardLogger):
+            return logger.experiment
+    return None
+
+
+def _last_checkpoint(trainer: pl.Trainer) -> str:
+    cb = trainer.checkpoint_callback
+    path = getattr(cb, "last_model_path", "") or getattr(cb, "best_model_path", "")
+    return path or "none (no checkpoint was written before the failure)"
+
+
+class FiniteLossGuard(pl.Callback):
+    """Stops training with `NonFiniteLossError` as soon as the training loss is NaN or inf.
+
+    The check runs every `check_every_n_steps` steps (1: every step; on CUDA each check is a
+    device sync, so a larger value trades detection delay for speed). Independently, no
+    checkpoint is ever written from non-finite parameters (`on_save_checkpoint` refuses), so
+    the last checkpoint on disk is always a good one.
+    """
+
+    def __init__(self, check_every_n_steps: int = 1) -> None:
+        if isinstance(check_every_n_steps, bool) or not isinstance(check_every_n_steps, int) or (
+            check_every_n_steps < 1
+        ):
+            raise ValueError(
+                f"check_every_n_steps must be an integer >= 1, got {check_every_n_steps!r}"
+            )
+        self.check_every_n_steps = check_every_n_steps
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        # global_step was already incremented by this batch's optimizer step.
+        step = trainer.global_step
+        if step % self.check_every_n_steps:
+            return
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if loss is None or bool(torch.isfinite(loss).all()):
+            return
+        raise NonFiniteLossError(
+            f"the training loss became {float(loss.detach().float().mean())} at step {step} "
+            f"(epoch {trainer.current_epoch}, batch {batch_idx}); training stopped. "
+            f"Last good checkpoint: {_last_checkpoint(trainer)}. "
+            "Lower the learning rate, add gradient clipping (--trainer.gradient_clip_val) "
+            "or check the data."
+        )
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
+        for name, p in pl_module.named_parameters():
+            if not bool(torch.isfinite(p).all()):
+                raise NonFiniteLossError(
+                    f"refusing to write a checkpoint at step {trainer.global_step}: parameter "
+                    f"{name!r} holds NaN/inf. Last good checkpoint: {_last_checkpoint(trainer)}."
+                )
+
+
+class KillAtStep(pl.Callback):
+    """Simulates a crash: SIGKILLs this process right before optimizer step `step` runs.
+
+    For resume tests and demonstrations: no handler, no flush, no checkpoint on the way
+    out, exactly what a power cut or the OOM killer does.
+    """
+
+    def __init__(self, step: int) -> None:
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"step must be an integer >= 0, got {step!r}")
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _check_every(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0 (0: never), got {value!r}")
+    return value
+
+
+class WeightsAndGradients(pl.Callback):
+    """Weight and gradient histograms every `histogram_every_n_epochs` epochs, gradient norms
+    (per parameter and total, `grad_norm` of Lightning) every `norm_every_n_steps` steps
+    (default: the trainer's `log_every_n_steps`). Tags: `weights/<name>`, `gradients/<name>`,
+    `grad_2.0_norm/<name>`, `grad_2.0_norm_total`.
+    """
+
+    def __init__(
+        self,
+        histogram_every_n_epochs: int = 1,
+        norm_every_n_steps: int | None = None,
+        norm_type: float = 2.0,
+    ) -> None:
+        self.histogram_every_n_epochs = _check_every(
+            "histogram_every_n_epochs", histogram_every_n_epochs
+        )
+        if norm_every_n_steps is not None:
+            _check_every("norm_every_n_steps", norm_every_n_steps)
+        self.norm_every_n_steps = norm_every_n_steps
+        self.norm_type = norm_type
+        self._grad_hist_epoch = -1
+
+    def _histograms_due(self, trainer) -> bool:
+        n = self.histogram_every_n_epochs
+        return n > 0 and trainer.current_epoch % n == 0
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        step = trainer.global_step
+        n = self.norm_every_n_steps if self.norm_every_n_steps is not None else (
+            trainer.log_every_n_steps
+        )
+        if n and step % n == 0 and trainer.loggers:
+            norms = {k: float(v) for k, v in grad_norm(pl_module, self.norm_type).items()}
+            if norms:
+                for logger in trainer.loggers:
+                    logger.log_metrics(norms, step=step)
+        if self._grad_hist_epoch == trainer.current_epoch or not self._histograms_due(trainer):
+            return
+        # The first step of a due epoch: one gradient histogram per parameter.
+        self._grad_hist_epoch = trainer.current_epoch
+        writer = tensorboard_writer(trainer)
+        if writer is not None:
+            for name, p in pl_module.named_parameters():
+                if p.grad is not None:
+                    writer.add_histogram(f"gradients/{name}", p.grad.detach().cpu(), step)
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        writer = tensorboard_writer(trainer)
+        if writer is not None and self._histograms_due(trainer):
+            for name, p in pl_module.named_parameters():
+                writer.add_histogram(f"weights/{name}", p.detach().cpu(), trainer.global_step)
+
+
+# ---- figures --------------------------------------------------------------------------------
+
+
+class _FigureCallback(pl.Callback):
+    """Draws its figure every `every_n_epochs` validation epochs (0: never) and when training
+    ends, into TensorBoard (rank 0 only). Modules without the methods a figure needs
+    (`requires`) are skipped, so one callback list serves every stage of a pipeline."""
+
+    split = "val"
+    requires: tuple[str, ...] = ()
+
+    def __init__(self, every_n_epochs: int = 0) -> None:
+        self.every_n_epochs = _check_every("every_n_epochs", every_n_epochs)
+        self._warned = False
+
+    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+        n = self.every_n_epochs
+        if trainer.sanity_checking or not n or (trainer.current_epoch + 1) % n:
+            return
+        self._draw(trainer, pl_module)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._draw(trainer, pl_module)
+
+    def _draw(self, trainer, pl_module) -> None:
+        writer = tensorboard_writer(trainer)
+        if writer is None or not all(hasattr(pl_module, r) for r in self.requires):
+            return
+        dm = trainer.datamodule
+        if dm is None or not hasattr(dm, "split"):
+            if not self._warned:
+                rank_zero_warn(f"{type(self).__name__} needs an ArrayDataModule; no figure drawn")
+                self._warned = True
+            return
+        x, y = dm.split(self.split)
+        x = x.to(pl_module.device)
+        y = y.to(pl_module.device)
+        was_training = pl_module.training
+        pl_module.eval()
+        try:
+            with torch.no_grad():
+                self.render(writer, trainer.global_step, pl_module, x, y)
+        finally:
+            pl_module.train(was_training)
+
+    def render(self, writer, step, pl_module, x, y) -> None:
+        raise NotImplementedError
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+
+    return Figure(figsize=(width, height), dpi=100)
+
+
+class ConfusionMatrixFigure(_FigureCallback):
+    """Confusion matrix of the validation set (torchmetrics), counts in each cell.
+
+    Tag `figures/confusion_matrix`; also scalar `val_confusion/accuracy_from_matrix`.
+    """
+
+    requires = ("predict_labels", "n_classes")
+
+    def render(self, writer, step, pl_module, x, y) -> None:
+        from torchmetrics.functional import confusion_matrix
+
+        pred = pl_module.predict_labels(x)
+        k = pl_module.n_classes
+        task = "binary" if k == 2 and pl_module.head_kind == "binary" else "multiclass"
+        cm = confusion_matrix(pred, y.long(), task=task, num_classes=k).cpu()  # (k, k)
+        fig = _figure(1.2 + 0.45 * k, 1.0 + 0.45 * k)
+        ax = fig.add_subplot()
+        ax.imshow(cm.numpy(), cmap="Blues")
+        for i in range(k):
+            for j in range(k):
+                v = int(cm[i, j])
+                color = "white" if v > cm.max().item() / 2 else "black"
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color=color)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_xticks(range(k))
+        ax.set_yticks(range(k))
+        ax.set_title(f"validation confusion matrix (step {step})", fontsize=9)
+        fig.tight_layout()
+        writer.add_figure("figures/confusion_matrix", fig, step)
+        writer.add_scalar(
+            "val_confusion/accuracy_from_matrix", float(cm.diag().sum() / cm.sum()), step
+        )
+
+
+class DecisionBoundaryFigure(_FigureCallback):
+    """Decision regions of a 2-D classifier over the data's range, with the validation points.
+
+    Tag `figures/decision_boundary`. `resolution` grid points per axis.
+    """
+
+    requires = ("class_scores",)
+
+    def __init__(self, every_n_epochs: int = 0, resolution: int = 150) -> None:
+        super().__init__(every_n_epochs)
+        self.resolution = resolution
+
+    def render(self, writer, step, pl_module, x, y) -> None:
+        if x.shape[1] != 2:
+            if not self._warned:
+                rank_zero_warn("DecisionBoundaryFigure needs 2-D inputs; no figure drawn")
+                self._warned = True
+            return
+        lo = x.min(dim=0).values - 0.5
+        hi = x.max(dim=0).values + 0.5
+        r = self.resolution
+        g0 = torch.linspace(float(lo[0]), float(hi[0]), r, dtype=x.dtype, device=x.device)
+        g1 = torch.linspace(float(lo[1]), float(hi[1]), r, dtype=x.dtype, device=x.device)
+        grid = torch.cartesian_prod(g0, g1)  # (r*r, 2), first coordinate slowest
+        score = pl_module.class_scores(grid)[:, -1].reshape(r, r).T.cpu()  # (r, r): rows = y
+        fig = _figure(4.2, 3.6)
+        ax = fig.add_subplot()
+        extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+        im = ax.imshow(score.numpy(), origin="lower", extent=extent, cmap="RdBu_r",
+                       vmin=0.0, vmax=1.0, aspect="auto")
+        ax.contour(g0.cpu().numpy(), g1.cpu().numpy(), score.numpy(), levels=[0.5],
+                   colors="k", linewidths=1.0)
+        pts = x.cpu().numpy()
+        ax.scatter(pts[:, 0], pts[:, 1], c=y.cpu().numpy(), cmap="RdBu_r", s=8,
+                   edgecolors="k", linewidths=0.3)
+        fig.colorbar(im, ax=ax, label="P(class 1)")
+        ax.set_title(f"decision boundary (step {step})", fontsize=9)
+        fig.tight_layout()
+        writer.add_figure("figures/decision_boundary", fig, step)
+
+
+def _image_shape(d: int, shape) -> tuple[int, int] | None:
+    if shape is not None:
+        return tuple(shape)
+    side = math.isqrt(d)
+    return (side, side) if side * side == d else None
+
+
+class ReconstructionFigure(_FigureCallback):
+    """Inputs (top row) and their reconstructions (bottom row) for the first `n_images`
+    validation samples, drawn as images of `image_shape` (default: square). Tag
+    `figures/reconstructions`; also `images/reconstructions` as a raw image grid."""
+
+    requires = ("reconstruction_pair",)
+
+    def __init__(self, every_n_epochs: int = 0, n_images: int = 8, image_shape=None) -> None:
+        super().__init__(every_n_epochs)
+        self.n_images = n_images
+        self.image_shape = image_shape
+
+    def render(self, writer, step, pl_module, x, y) -> None:
+        # What the module reconstructs: the input, or (a pretraining stage) the codes below.
+        x, x_hat = pl_module.reconstruction_pair(x[: self.n_images])
+        if pl_module.output_in_unit_interval:
+            x_hat = x_hat.clamp(0, 1)
+        shape = _image_shape(x.shape[1], self.image_shape)
+        n = x.shape[0]
+        if shape is None:
+            # Not an image: draw each vector as a 1-pixel-high strip.
+            shape = (1, x.shape[1])
+        imgs = torch.cat([x, x_hat]).reshape(2 * n, 1, *shape).float().cpu()  # (2n, 1, H, W)
+        fig = _figure(1.0 * n, 2.4 if shape[0] > 1 else 1.2)
+        for row, (label, batch) in enumerate((("input", imgs[:n]), ("reconstruction", imgs[n:]))):
+            for i in range(n):
+                ax = fig.add_subplot(2, n, row * n + i + 1)
+                ax.imshow(batch[i, 0].numpy(), cmap="gray", vmin=0.0, vmax=1.0, aspect="auto")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if i == 0:
+                    ax.set_ylabel(label, fontsize=7)
+        fig.suptitle(f"inputs and reconstructions (step {step})", fontsize=9)
+        writer.add_figure("figures/reconstructions", fig, step)
+        lo, hi = imgs.min(), imgs.max()
+        writer.add_images("images/reconstructions", (imgs - lo) / (hi - lo + 1e-12), step)
+
+
+class CodeTableFigure(_FigureCallback):
+    """The hidden code of every input (the 8-3-8 encoder's table of 003): activations and
+    their rounding to 0/1, as a figure (`figures/hidden_codes`) and as 003's text table
+    (`torchref.autoencoders.code_table`, tag `text/hidden_codes`); scalar
+    `codes/distinct_rounded` counts the distinct rounded codes."""
+
+    requires = ("reconstruction_pair", "encode")
+
+    def render(self, writer, step, pl_module, x, y) -> None:
+        from torchref.autoencoders import code_table, rounded_codes
+
+        x_in, x_hat = pl_module.reconstruction_pair(x)
+        h = pl_module.encode(x).float().cpu()  # (N, k)
+        bits = rounded_codes(h)
+        n, k = h.shape
+        distinct = int(torch.unique(bits, dim=0).shape[0])
+        writer.add_scalar("codes/distinct_rounded", float(distinct), step)
+        table = code_table(x_in.cpu(), h, x_hat.cpu())
+        # Indented: a code block in TensorBoard's markdown, so the columns stay aligned.
+        writer.add_text("text/hidden_codes", "\n".join("    " + r for r in table.splitlines()),
+                        step)
+        fig = _figure(1.4 + 0.7 * k, 0.8 + 0.35 * n)
+        ax = fig.add_subplot()
+        ax.imshow(h.numpy(), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        for i in range(n):
+            for j in range(k):
+                ax.text(j, i, f"{h[i, j]:.2f}\n({int(bits[i, j])})", ha="center", va="center",
+                        fontsize=6, color="white" if h[i, j] < 0.5 else "black")
+        ax.set_xticks(range(k), [f"h{j + 1}" for j in range(k)])
+        ax.set_yticks(range(n), [str(i + 1) for i in range(n)])
+        ax.set_ylabel("input")
+        ax.set_title(f"hidden codes: {distinct} distinct of {n} (step {step})", fontsize=9)
+        fig.tight_layout()
+        writer.add_figure("figures/hidden_codes", fig, step)
+
+
+def draw_stage_summary(writer, results: dict[str, dict[str, float]], step: int) -> None:
+    """The stacked pipeline at a glance: each stage's final validation loss, and the
+    accuracy of the head alone against the fine-tuned network (`figures/stages`), plus the
+    same numbers as a markdown table (`text/stages`)."""
+    names = list(results)
+    losses = [results[n].get("val_loss", float("nan")) for n in names]
+    accs = {n: results[n]["val_acc"] for n in names if "val_acc" in results[n]}
+    fig = _figure(3.0 + 1.2 * len(names), 3.2)
+    ax = fig.add_subplot(1, 2, 1)
+    ax.bar(range(len(names)), losses, color="tab:blue")
+    ax.set_xticks(range(len(names)), names, rotation=30, fontsize=7)
+    ax.set_title("final validation loss per stage", fontsize=9)
+    ax2 = fig.add_subplot(1, 2, 2)
+    ax2.bar(range(len(accs)), list(accs.values()), color="tab:green")
+    ax2.set_xticks(range(len(accs)), list(accs), fontsize=7)
+    ax2.set_ylim(0, 1)
+    ax2.set_title("validation accuracy", fontsize=9)
+    fig.tight_layout()
+    writer.add_figure("figures/stages", fig, step)
+    rows = ["| stage | val loss | val acc |", "|---|---|---|"]
+    for n, loss in zip(names, losses, strict=True):
+        acc = f"{accs[n]:.4f}" if n in accs else "-"
+        rows.append(f"| {n} | {loss:.4f} | {acc} |")
+    writer.add_text("text/stages", "\n".join(rows), step)
+    writer.flush()

@@ -1,0 +1,776 @@
+"""LightningModules of the app: the notes' MLP (every head) and autoencoders (I1-I4).
+
+Imports torch, lightning, torchmetrics and torchref; never scratch. The networks, losses,
+penalties, initializations, optimizers and schedules are torchref's; this file only wires
+them into Lightning's loop and logs.
+
+Shared by every module (`AppModule`):
+  optimizer        a name of `torchref.optim.OPTIMIZERS` (built-ins and the notes' variants),
+                   built with `lr` and `optimizer_args`
+  scheduler        a name of `torchref.schedules.SCHEDULERS` or None, with `scheduler_args`,
+                   stepped every epoch or every optimizer step (`scheduler_interval`)
+  init, init_std   a scheme of `torchref.init.initialize` for the Linear layers
+
+Logging (TensorBoard through Lightning's logger): `train_loss` (epoch mean),
+`train_loss_step` (every `log_every_n_steps` steps), `val_loss`, `test_loss`, the accuracy
+(or MSE) of each stage computed per epoch with torchmetrics (updated per batch, no sync per
+step), and `hp_metric`, the final test metric, shown beside the hyper-parameters.
+"""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+import torch
+import torch.nn.functional as F
+import torchmetrics
+from torch import nn
+
+from lightning_app.callbacks import draw_stage_summary, tensorboard_writer
+from torchref import autoencoders as ae
+from torchref.ensemble import Ensemble
+from torchref.init import initialize
+from torchref.losses import l1_penalty, l2_penalty
+from torchref.mlp import MLP, head_output, linear_layers
+from torchref.optim import make_optimizer
+from torchref.schedules import make_scheduler
+
+__all__ = [
+    "AppModule",
+    "MLPModule",
+    "EnsembleModule",
+    "AutoencoderModule",
+    "StackedAutoencoderModule",
+]
+
+_INTERVALS = ("epoch", "step")
+
+
+class AppModule(pl.LightningModule):
+    """Base of the app's modules: optimizer/scheduler by name from torchref, shared logging.
+
+    Subclasses set `self.net` (the torchref module), optionally torchmetrics objects
+    `self.train_metric`, `self.val_metric`, `self.test_metric` (computed and logged once per
+    epoch as f"{stage}_{metric_name}"), and implement `_step(batch, stage)` returning the loss
+    after updating the stage's metric.
+    """
+
+    # The name of the per-epoch metric each stage logs (f"{stage}_{metric_name}").
+    metric_name = "acc"
+    # The final metric shown as `hp_metric`: True if larger is better.
+    higher_is_better = True
+
+    def __init__(
+        self,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        optimizer_args: dict | None = None,
+        scheduler: str | None = None,
+        scheduler_args: dict | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__()
+        if scheduler_interval not in _INTERVALS:
+            raise ValueError(
+                f"unknown scheduler_interval {scheduler_interval!r}; valid choices: "
+                f"{', '.join(map(repr, _INTERVALS))}"
+            )
+        self.optimizer_name = optimizer
+        self.lr = lr
+        self.optimizer_args = dict(optimizer_args or {})
+        self.scheduler_name = scheduler
+        self.scheduler_args = dict(scheduler_args or {})
+        self.scheduler_interval = scheduler_interval
+        self._train_loss: dict = {"sum": None, "n": 0}
+        self._probe_optimizer()
+
+    def _probe_optimizer(self) -> None:
+        # Build the optimizer (and schedule) once on a dummy parameter, so a wrong name or
+        # hyper-parameter fails at construction, before any data is loaded.
+        dummy = [nn.Parameter(torch.zeros(1))]
+        opt = make_optimizer(self.optimizer_name, dummy, lr=self.lr, **self.optimizer_args)
+        if self.scheduler_name is not None:
+            make_scheduler(self.scheduler_name, opt, **self.scheduler_args)
+
+    def trainable_parameters(self):
+        """What the optimizer updates (all parameters; a frozen stage narrows it)."""
+        return self.parameters()
+
+    def configure_optimizers(self):
+        opt = make_optimizer(self.optimizer_name, self.trainable_parameters(), lr=self.lr,
+                             **self.optimizer_args)
+        if self.scheduler_name is None:
+            return opt
+        sched = make_scheduler(self.scheduler_name, opt, **self.scheduler_args)
+        return {
+            "optimizer": opt,
+            "lr_scheduler": {"scheduler": sched, "interval": self.scheduler_interval},
+        }
+
+    # -- steps. The training step is the hot path: one forward, one loss, one metric update
+    # and two in-place additions. `self.log` costs a deep copy of its metadata per call (about
+    # as much as the whole step of a small MLP), so the epoch's mean training loss is summed
+    # here and logged once per epoch, and the per-step loss goes straight to the logger every
+    # `log_every_n_steps` steps (the only host sync, on those steps only).
+    def training_step(self, batch, batch_idx):
+        loss = self._step(batch, "train")
+        n = batch[0].shape[0]
+        detached = loss.detach()
+        acc = self._train_loss  # a plain dict: no nn.Module.__setattr__ on the hot path
+        acc["sum"] = detached * n if acc["sum"] is None else acc["sum"].add_(detached * n)
+        acc["n"] += n
+        every = self.trainer.log_every_n_steps if self._trainer is not None else 0
+        if every and self.global_step % every == 0 and self.loggers:
+            value = {"train_loss_step": float(detached)}
+            for logger in self.loggers:
+                logger.log_metrics(value, step=self.global_step)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        loss = self._step(batch, "val")
+        self.log("val_loss", loss, on_epoch=True, batch_size=batch[0].shape[0], sync_dist=True)
+
+    def test_step(self, batch, batch_idx):
+        loss = self._step(batch, "test")
+        self.log("test_loss", loss, on_epoch=True, batch_size=batch[0].shape[0], sync_dist=True)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        raise NotImplementedError
+
+    # -- per-epoch metrics: computed once per epoch (one sync under DDP), then reset
+    def _log_metric(self, stage: str) -> torch.Tensor | None:
+        metric = getattr(self, f"{stage}_metric", None)
+        if metric is None or not metric.update_called:
+            return None
+        value = metric.compute()
+        metric.reset()
+        self.log(f"{stage}_{self.metric_name}", value)
+        return value
+
+    def on_train_epoch_start(self) -> None:
+        self._train_loss = {"sum": None, "n": 0}
+
+    def on_train_epoch_end(self) -> None:
+        acc = self._train_loss
+        if acc["n"]:
+            self.log("train_loss", acc["sum"] / acc["n"], sync_dist=True)
+        self._log_metric("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metric("val")
+
+    def on_test_epoch_end(self) -> None:
+        value = self._log_metric("test")
+        if value is None:
+            value = self.trainer.callback_metrics.get("test_loss")
+        if value is not None:
+            # TensorBoard shows hp_metric beside the hyper-parameters (HPARAMS tab).
+            self.log("hp_metric", value)
+
+    def _check_data(self, n_features: int, source: str) -> None:
+        want = self.input_size
+        if n_features != want:
+            raise ValueError(
+                f"the model expects {want} input features but the data ({source}) has "
+                f"{n_features}; set the model's first layer size to {n_features}"
+            )
+
+    def setup(self, stage: str) -> None:
+        dm = self.trainer.datamodule if self.trainer is not None else None
+        if dm is not None and hasattr(dm, "split"):
+            self._check_data(dm.n_features, dm.source)
+            self._check_targets(dm)
+
+    def _check_targets(self, dm) -> None:
+        """Subclasses check that the data's targets suit the head."""
+
+    @property
+    def input_size(self) -> int:
+        raise NotImplementedError
+
+
+class MLPModule(AppModule):
+    """The notes' MLP (`torchref.mlp.MLP`) with a regression, binary or multiclass head (B4).
+
+    layer_sizes    widths, input first and output last, e.g. [64, 128, 10]
+    activation     a name of `torchref.activations` for every hidden layer, or one per layer
+    head           "multiclass" (softmax + CE), "binary" (sigmoid + BCE), "regression" (MSE)
+    batch_norm     BatchNorm1d after each hidden Linear (G4)
+    dropout        drop probability after each hidden activation; `dropout_kind` "inverted"
+                   (torch's nn.Dropout) or "classic" (the notes': scale at test time) (H3)
+    l1, l2         penalties lambda sum|W| (C8) and lambda/2 sum W^2 (C7) on the Linear
+                   weights, biases excluded, added to the loss
+    init, init_std weight initialization of `torchref.init` (G3)
+    """
+
+    def __init__(
+        self,
+        layer_sizes: list[int] = (64, 128, 10),
+        activation: str | list[str] = "relu",
+        head: str = "multiclass",
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+        dropout_kind: str = "inverted",
+        l1: float = 0.0,
+        l2: float = 0.0,
+        init: str = "torch_default",
+        init_std: float | None = None,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        optimizer_args: dict | None = None,
+        scheduler: str | None = None,
+        scheduler_args: dict | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__(optimizer, lr, optimizer_args, scheduler, scheduler_args,
+                         scheduler_interval)
+        self.save_hyperparameters()
+        self.net = MLP(list(layer_sizes), activation, head, batch_norm, dropout, dropout_kind)
+        # Linear layers only; batch-norm scale/shift keep their (1, 0) start.
+        initialize(self.net, init, std=init_std)
+        for name, value in (("l1", l1), ("l2", l2)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ValueError(f"{name} must be in [0, inf), got {value!r}")
+        self.head_kind = head
+        self.l1 = float(l1)
+        self.l2 = float(l2)
+        self._weights = [layer.weight for layer in linear_layers(self.net)]
+        k = self.net.layer_sizes[-1]
+        if head == "regression":
+            self.metric_name, self.higher_is_better = "mse", False
+            self.n_classes = None
+            make = lambda: torchmetrics.MeanSquaredError()  # noqa: E731
+        elif head == "binary":
+            if k != 1:
+                raise ValueError(f"the binary head needs 1 output unit, got {k}")
+            self.n_classes = 2
+            make = lambda: torchmetrics.classification.BinaryAccuracy(validate_args=False)  # noqa: E731
+        else:
+            self.n_classes = k
+            make = lambda: torchmetrics.classification.MulticlassAccuracy(  # noqa: E731
+                num_classes=k, average="micro", validate_args=False
+            )
+        self.train_metric, self.val_metric, self.test_metric = make(), make(), make()
+
+    @property
+    def input_size(self) -> int:
+        return self.net.layer_sizes[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (N, n_out)."""
+        return self.net(x)
+
+    def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The head's loss (torchref.mlp.MLP.loss) plus the L1/L2 penalties."""
+        loss = self.net.loss(logits, y)
+        if self.l1:
+            loss = loss + l1_penalty(self._weights, self.l1)
+        if self.l2:
+            loss = loss + l2_penalty(self._weights, self.l2)
+        return loss
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self.net(x)
+        loss = self.loss(logits, y)
+        getattr(self, f"{stage}_metric").update(self._metric_input(logits.detach()), y)
+        return loss
+
+    def _metric_input(self, logits: torch.Tensor) -> torch.Tensor:
+        if self.head_kind == "binary":
+            return torch.sigmoid(logits[:, 0])
+        if self.head_kind == "regression" and logits.shape[1] == 1:
+            return logits[:, 0]
+        return logits
+
+    # -- prediction helpers (figures, predict)
+    def class_scores(self, x: torch.Tensor) -> torch.Tensor:
+        """Class probabilities (N, C): softmax, or [1 - p, p] for the binary head."""
+        p = head_output(self.net(x), self.head_kind)
+        if self.head_kind == "binary":
+            return torch.cat([1 - p, p], dim=1)
+        return p
+
+    def predict_labels(self, x: torch.Tensor) -> torch.Tensor:
+        """Predicted class per row (N,)."""
+        return self.class_scores(x).argmax(dim=1)
+
+    def predict_step(self, batch, batch_idx):
+        x = batch[0]
+        if self.head_kind == "regression":
+            return self.net(x)
+        return self.predict_labels(x)
+
+    def _check_targets(self, dm) -> None:
+        y = dm.split("train")[1]
+        k = self.net.layer_sizes[-1]
+        if self.head_kind == "regression":
+            width = 1 if y.ndim == 1 else y.shape[1]
+            if width != k:
+                raise ValueError(
+                    f"the regression head has {k} outputs but the targets of {dm.source} have "
+                    f"width {width}"
+                )
+            return
+        n_classes = dm.n_classes
+        if n_classes is None:
+            raise ValueError(
+                f"the {self.head_kind} head needs integer class labels but {dm.source} has real "
+                "targets; use head: regression"
+            )
+        limit = 2 if self.head_kind == "binary" else k
+        if n_classes > limit:
+            raise ValueError(
+                f"the data ({dm.source}) has labels 0..{n_classes - 1} but the {self.head_kind} "
+                f"head has room for {limit} classes; set the last layer size to {n_classes}"
+                if self.head_kind == "multiclass"
+                else f"the binary head needs labels 0/1 but {dm.source} has 0..{n_classes - 1}"
+            )
+
+
+class EnsembleModule(AppModule):
+    """An ensemble of MLPs (H2, 002): members differ by initialization (`init_seeds`) and/or
+    architecture (`members`, one list of layer sizes each); predictions are the average of the
+    members' probabilities (`torchref.ensemble.Ensemble`).
+
+    Training minimizes the sum of the members' own losses on the same batches, so each member
+    gets exactly the gradient it would get alone (the optimizer's update is per parameter):
+    one run trains M independent networks. Logged: `train_loss` (that sum), `val_loss` and
+    `test_loss` (cross-entropy of the averaged probabilities), `val_member_loss` (the members'
+    mean loss; never below `val_loss` for cross-entropy, by convexity), accuracies.
+    """
+
+    def __init__(
+        self,
+        members: list[list[int]] = ((64, 32, 10), (64, 64, 10), (64, 128, 10)),
+        activation: str = "relu",
+        head: str = "multiclass",
+        init: str = "he",
+        init_std: float | None = None,
+        init_seeds: list[int] | None = None,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        optimizer_args: dict | None = None,
+        scheduler: str | None = None,
+        scheduler_args: dict | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__(optimizer, lr, optimizer_args, scheduler, scheduler_args,
+                         scheduler_interval)
+        self.save_hyperparameters()
+        if head not in ("multiclass", "binary"):
+            raise ValueError(
+                f"unknown head {head!r} for an ensemble of classifiers; valid choices: "
+                "'multiclass', 'binary'"
+            )
+        members = [list(m) for m in members]
+        if not members:
+            raise ValueError("members must list at least one network, got none")
+        if len({(m[0], m[-1]) for m in members}) != 1:
+            raise ValueError(
+                f"every member must have the same input and output sizes, got {members}"
+            )
+        seeds = list(range(len(members))) if init_seeds is None else list(init_seeds)
+        if len(seeds) != len(members):
+            raise ValueError(
+                f"init_seeds must give one seed per member ({len(members)}), got {len(seeds)}"
+            )
+        nets = [MLP(sizes, activation, head) for sizes in members]
+        for net, seed in zip(nets, seeds, strict=True):
+            initialize(net, init, std=init_std, generator=torch.Generator().manual_seed(seed))
+        self.net = Ensemble(nets, head)
+        self.head_kind = head
+        k = members[0][-1]
+        self.n_classes = 2 if head == "binary" else k
+        self.metric_name = "acc"
+        make = (
+            (lambda: torchmetrics.classification.BinaryAccuracy(validate_args=False))
+            if head == "binary"
+            else (lambda: torchmetrics.classification.MulticlassAccuracy(
+                num_classes=k, average="micro", validate_args=False))
+        )
+        self.val_metric, self.test_metric = make(), make()
+
+    @property
+    def input_size(self) -> int:
+        return self.net.members[0].layer_sizes[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The ensemble's averaged probabilities (N, K)."""
+        return self.net(x)
+
+    def class_scores(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.net(x)
+        return torch.cat([1 - p, p], dim=1) if self.head_kind == "binary" else p
+
+    def predict_labels(self, x: torch.Tensor) -> torch.Tensor:
+        return self.class_scores(x).argmax(dim=1)
+
+    def predict_step(self, batch, batch_idx):
+        return self.predict_labels(batch[0])
+
+    def _ensemble_loss(self, p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.head_kind == "binary":
+            return F.binary_cross_entropy(p[:, 0], y.to(p.dtype))
+        return F.nll_loss(torch.log(p), y)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y = batch
+        member_losses = [m.loss(m(x), y) for m in self.net.members]
+        total = torch.stack(member_losses).sum()
+        if stage == "train":
+            return total
+        p = self.net(x)
+        n = x.shape[0]
+        self.log(f"{stage}_member_loss", total / len(member_losses), on_epoch=True,
+                 batch_size=n, sync_dist=True)
+        getattr(self, f"{stage}_metric").update(
+            p[:, 0] if self.head_kind == "binary" else p, y
+        )
+        return self._ensemble_loss(p, y)
+
+    def _check_targets(self, dm) -> None:
+        k = dm.n_classes
+        limit = 2 if self.head_kind == "binary" else self.n_classes
+        if k is None or k > limit:
+            raise ValueError(
+                f"the data ({dm.source}) has labels 0..{(k or 0) - 1} but the ensemble's "
+                f"{self.head_kind} head has room for {limit} classes"
+            )
+
+
+# ---- autoencoders (I1-I4, C9) ---------------------------------------------------------------
+
+
+class AutoencoderModule(AppModule):
+    """An autoencoder of `torchref.autoencoders.Autoencoder`: bottleneck (I1), sparse (C9,
+    I2: `sparsity` "kl" or "l1" with `rho`, `beta`), dropout on the code (I3:
+    `hidden_dropout`, `dropout_kind`). The target is the input; labels are ignored.
+
+    Logged per epoch: `{stage}_loss` (reconstruction + sparsity), `{stage}_mse` (torchmetrics
+    MSE of x^ against x), and `val_sparsity` (the penalty alone). After fit the CLI prints
+    `report()`: whether every input is reconstructed, how many rounded codes are distinct
+    and, for at most 16 inputs (the 8-3-8 encoder), 003's code table.
+    """
+
+    metric_name = "mse"
+    higher_is_better = False
+
+    def __init__(
+        self,
+        sizes: tuple[int, ...] = (64, 32, 64),
+        activation: str = "sigmoid",
+        output_activation: str = "sigmoid",
+        loss: str = "bce",
+        code_layer: int | None = None,
+        sparsity: str | None = None,
+        rho: float = 0.05,
+        beta: float = 0.0,
+        hidden_dropout: float = 0.0,
+        dropout_kind: str = "inverted",
+        init: str = "torch_default",
+        init_std: float | None = None,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        optimizer_args: dict | None = None,
+        scheduler: str | None = None,
+        scheduler_args: dict | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__(optimizer, lr, optimizer_args, scheduler, scheduler_args,
+                         scheduler_interval)
+        self.save_hyperparameters()
+        self.net = ae.Autoencoder(
+            list(sizes), activation, output_activation, loss, code_layer, sparsity, rho, beta,
+            hidden_dropout, dropout_kind,
+        )
+        initialize(self.net, init, std=init_std)
+        self.output_in_unit_interval = output_activation == "sigmoid"
+        self.train_metric = torchmetrics.MeanSquaredError()
+        self.val_metric = torchmetrics.MeanSquaredError()
+        self.test_metric = torchmetrics.MeanSquaredError()
+
+    @property
+    def input_size(self) -> int:
+        return self.net.sizes[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction x^ (N, d)."""
+        return self.net(x)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The code h (N, n_code), without dropout."""
+        return self.net.encode(x)
+
+    def reconstruction_pair(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(what is reconstructed, its reconstruction), for the figures."""
+        return x, self.net(x)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x = batch[0]
+        terms = self.net.loss_terms(x)
+        getattr(self, f"{stage}_metric").update(terms["x_hat"].detach(), x)
+        if stage != "train" and self.net.sparsity is not None:
+            self.log(f"{stage}_sparsity", terms["sparsity"], on_epoch=True,
+                     batch_size=x.shape[0], sync_dist=True)
+        return terms["loss"]
+
+    def predict_step(self, batch, batch_idx):
+        return self.net(batch[0])
+
+    def _check_targets(self, dm) -> None:
+        if self.net.loss == "bce":
+            x = dm.split("train")[0]
+            lo, hi = float(x.min()), float(x.max())
+            if lo < 0 or hi > 1:
+                raise ValueError(
+                    f"loss 'bce' needs inputs in [0, 1] but {dm.source} has values in "
+                    f"[{lo:g}, {hi:g}]; scale the data or use loss 'mse'"
+                )
+
+    @torch.no_grad()
+    def report(self, datamodule) -> str:
+        """Reconstruction and code summary of the test split (003's table for <= 16 rows)."""
+        if datamodule is None or not hasattr(datamodule, "split"):
+            return ""
+        was = self.training
+        self.eval()
+        try:
+            x = datamodule.split("test")[0].to(self.device)
+            h, x_hat = self.net.encode(x), self.net(x)
+        finally:
+            self.train(was)
+        n = x.shape[0]
+        distinct = int(torch.unique(ae.rounded_codes(h), dim=0).shape[0])
+        lines = [f"distinct rounded codes: {distinct} of {n}"]
+        if bool(((x == 0) | (x == 1)).all()):
+            ok = ae.reconstructs_all(x_hat, x)
+            lines.insert(0, f"reconstructs every input: {'yes' if ok else 'no'}")
+        if n <= 16:
+            lines += ["", ae.code_table(x.cpu(), h.cpu(), x_hat.cpu())]
+        return "\n".join(lines)
+
+
+class _Stage(AppModule):
+    """One stage of the stacked pipeline: shares modules with its `StackedAutoencoderModule`
+    and trains only `trainable`, with `frozen` below it (no gradients, kept in eval mode)."""
+
+    def __init__(self, owner: StackedAutoencoderModule, frozen: list[nn.Module]) -> None:
+        hp = owner.hparams
+        super().__init__(hp.optimizer, hp.lr, hp.optimizer_args, hp.scheduler, hp.scheduler_args,
+                         hp.scheduler_interval)
+        self.frozen = nn.ModuleList(frozen)
+
+    def setup(self, stage: str) -> None:
+        """The owner checked the data; a stage's own input is the frozen encoders' code."""
+
+    def on_fit_start(self) -> None:
+        self.frozen.requires_grad_(False)
+
+    def on_fit_end(self) -> None:
+        self.frozen.requires_grad_(True)
+
+    def on_train_epoch_start(self) -> None:
+        super().on_train_epoch_start()
+        self.frozen.eval()  # no dropout below the stage being trained
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return ae.pretrain_inputs(list(self.frozen), x)
+
+
+class _PretrainStage(_Stage):
+    """Greedy layer-wise pretraining of one autoencoder on the codes below it (I4)."""
+
+    metric_name = "mse"
+    higher_is_better = False
+
+    def __init__(self, owner, frozen, autoencoder: ae.Autoencoder) -> None:
+        super().__init__(owner, frozen)
+        self.net = autoencoder
+        self.output_in_unit_interval = autoencoder.output_activation == "sigmoid"
+        self.train_metric = torchmetrics.MeanSquaredError()
+        self.val_metric = torchmetrics.MeanSquaredError()
+
+    def trainable_parameters(self):
+        return self.net.parameters()
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        inputs = self.features(batch[0])
+        terms = self.net.loss_terms(inputs)
+        getattr(self, f"{stage}_metric").update(terms["x_hat"].detach(), inputs)
+        return terms["loss"]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.features(x))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.encode(self.features(x))
+
+    def reconstruction_pair(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        inputs = self.features(x)
+        return inputs, self.net(inputs)
+
+
+class _HeadStage(_Stage):
+    """The softmax head trained on the top features, every encoder frozen (I4)."""
+
+    def __init__(self, owner) -> None:
+        super().__init__(owner, [getattr(owner.net, f"encoder{i + 1}")
+                                 for i in range(owner.n_encoders)])
+        self.head = owner.net.head
+        self.n_classes, self.head_kind = owner.n_classes, "multiclass"
+        self.train_metric = owner.make_accuracy()
+        self.val_metric = owner.make_accuracy()
+
+    def trainable_parameters(self):
+        return self.head.parameters()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+    def class_scores(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self(x), dim=1)
+
+    def predict_labels(self, x: torch.Tensor) -> torch.Tensor:
+        return self(x).argmax(dim=1)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self(x)
+        getattr(self, f"{stage}_metric").update(logits.detach(), y)
+        return ae.classifier_loss(logits, y)
+
+
+class StackedAutoencoderModule(AppModule):
+    """Stacked autoencoders (I4, Bengio 2007, 003) as a pipeline of separate runs:
+
+      pretrain_1 ... pretrain_k   greedy layer-wise: autoencoder i (sizes[i-1], sizes[i],
+                                  sizes[i-1]) learns to reconstruct the codes of encoders
+                                  1..i-1 (frozen), `pretrain_epochs` each
+      head                        a softmax layer on the top code, encoders frozen,
+                                  `head_epochs`
+      finetune                    this module: every weight, supervised, `finetune_epochs`
+
+    `python -m lightning_app fit` runs `stages()` one after the other, each a Trainer run
+    logged in its own folder of the run directory (TensorBoard shows them as runs side by
+    side); the test after fit evaluates the fine-tuned network. The network is
+    `torchref.autoencoders.stack_encoders` of the pretrained encoders and the head.
+    """
+
+    def __init__(
+        self,
+        sizes: tuple[int, ...] = (64, 32, 16),
+        n_classes: int = 10,
+        activation: str = "sigmoid",
+        loss: str = "bce",
+        hidden_dropout: float = 0.0,
+        dropout_kind: str = "inverted",
+        pretrain_epochs: int = 10,
+        head_epochs: int = 10,
+        finetune_epochs: int = 10,
+        init: str = "torch_default",
+        init_std: float | None = None,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        optimizer_args: dict | None = None,
+        scheduler: str | None = None,
+        scheduler_args: dict | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__(optimizer, lr, optimizer_args, scheduler, scheduler_args,
+                         scheduler_interval)
+        self.save_hyperparameters()
+        sizes = tuple(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must be (d, h1, ..., hk) with k >= 1, got {sizes!r}")
+        for name, v in (("pretrain_epochs", pretrain_epochs), ("head_epochs", head_epochs),
+                        ("finetune_epochs", finetune_epochs)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+        # Output sigmoid + BCE for the pixel layer (in [0, 1]); the codes of a sigmoid
+        # encoder are in (0, 1) as well, so every autoencoder reconstructs with the same loss.
+        self.autoencoders = nn.ModuleList(
+            ae.Autoencoder((d_in, d_out, d_in), activation, "sigmoid", loss,
+                           hidden_dropout=hidden_dropout, dropout_kind=dropout_kind)
+            for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True)
+        )
+        for a in self.autoencoders:
+            initialize(a, init, std=init_std)
+        self.n_encoders = len(self.autoencoders)
+        self.n_classes = n_classes
+        self.head_kind = "multiclass"
+        self.net = ae.stack_encoders([a.encoder for a in self.autoencoders], n_classes)
+        self.epochs = {"pretrain": pretrain_epochs, "head": head_epochs,
+                       "finetune": finetune_epochs}
+        self.train_metric = self.make_accuracy()
+        self.val_metric = self.make_accuracy()
+        self.test_metric = self.make_accuracy()
+        self.stage_results: dict[str, dict[str, float]] = {}
+
+    def make_accuracy(self):
+        return torchmetrics.classification.MulticlassAccuracy(
+            num_classes=self.n_classes, average="micro", validate_args=False
+        )
+
+    @property
+    def input_size(self) -> int:
+        return self.autoencoders[0].sizes[0]
+
+    def stages(self) -> list[tuple[str, pl.LightningModule, int]]:
+        """(name, LightningModule, epochs) of each run, in order; the last is this module."""
+        out = []
+        for i, a in enumerate(self.autoencoders):
+            frozen = [b.encoder for b in self.autoencoders[:i]]
+            out.append((f"pretrain_{i + 1}", _PretrainStage(self, frozen, a),
+                        self.epochs["pretrain"]))
+        out.append(("head", _HeadStage(self), self.epochs["head"]))
+        out.append(("finetune", self, self.epochs["finetune"]))
+        return out
+
+    def on_stage_end(self, name: str, trainer: pl.Trainer) -> None:
+        """Record the stage's final metrics; after the last pretraining stage, copy the
+        pretrained encoders into the classifier (stack_encoders made copies of them)."""
+        self.stage_results[name] = {
+            k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1
+        }
+        if name == f"pretrain_{self.n_encoders}":
+            for i, a in enumerate(self.autoencoders):
+                getattr(self.net, f"encoder{i + 1}").load_state_dict(a.encoder.state_dict())
+        if name == "finetune":
+            writer = tensorboard_writer(trainer)
+            if writer is not None:
+                draw_stage_summary(writer, self.stage_results, trainer.global_step)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits (N, C) of the stacked classifier."""
+        return self.net(x)
+
+    def class_scores(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(x), dim=1)
+
+    def predict_labels(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).argmax(dim=1)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self.net(x)
+        getattr(self, f"{stage}_metric").update(logits.detach(), y)
+        return ae.classifier_loss(logits, y)
+
+    def predict_step(self, batch, batch_idx):
+        return self.predict_labels(batch[0])
+
+    def _check_targets(self, dm) -> None:
+        k = dm.n_classes
+        if k is None or k > self.n_classes:
+            raise ValueError(
+                f"the data ({dm.source}) has labels 0..{(k or 0) - 1} but n_classes is "
+                f"{self.n_classes}"
+            )
+
+    def report(self, datamodule) -> str:
+        rows = []
+        for name, metrics in self.stage_results.items():
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())
+                              if k.startswith(("val_", "train_loss")))
+            rows.append(f"  {name}: {shown}")
+        return "stages:\n" + "\n".join(rows) if rows else ""

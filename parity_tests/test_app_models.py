@@ -1,0 +1,224 @@
+"""The app's LightningModules train what torchref defines: every MLP head (B4), early stopping
+on the validation loss (H1), ensembles (H2), and the autoencoders (I1-I3, C9) and the stacked
+pipeline (I4) step for step against torchref's own plain-PyTorch training loops."""
+
+from __future__ import annotations
+
+import copy
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+from lightning.pytorch.callbacks import EarlyStopping
+
+from lightning_app.data import DigitsDataModule, NpzDataModule, XORDataModule
+from lightning_app.models import (
+    AutoencoderModule,
+    EnsembleModule,
+    MLPModule,
+    StackedAutoencoderModule,
+)
+from parity_tests.helpers import F64, assert_close
+from torchref import autoencoders as tae
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # Networks this small gain nothing from a second thread, and on a shared machine an idle
+    # OpenMP thread costs milliseconds per operation.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _trainer(**kwargs) -> pl.Trainer:
+    defaults = dict(
+        accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+    )
+    defaults.update(kwargs)
+    return pl.Trainer(**defaults)
+
+
+class RecordBatches(pl.Callback):
+    def __init__(self) -> None:
+        self.batches: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.batches.append(tuple(t.detach().clone() for t in batch))
+
+
+class History(pl.Callback):
+    def __init__(self, key: str) -> None:
+        self.key, self.values = key, []
+
+    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+        if not trainer.sanity_checking:
+            self.values.append(float(trainer.callback_metrics[self.key]))
+
+
+# ---- B4: every head ---------------------------------------------------------------------------
+
+
+def test_regression_head_learns_a_linear_target(tmp_path, rng):
+    x = rng.normal(size=(400, 3))
+    y = x @ np.array([1.5, -2.0, 0.5]) + 0.05 * rng.normal(size=400)
+    np.savez(tmp_path / "lin.npz", x=x, y=y)
+    model = MLPModule(layer_sizes=(3, 16, 1), head="regression", activation="tanh", lr=0.02)
+    trainer = _trainer(max_epochs=30)
+    dm = NpzDataModule(str(tmp_path / "lin.npz"), batch_size=32)
+    trainer.fit(model, datamodule=dm)
+    mse = trainer.test(model, datamodule=dm, verbose=False)[0]["test_mse"]
+    # Against predicting the mean (MSE = var(y), about 6.5): at least 50 times better.
+    assert mse < float(np.var(y)) / 50
+
+
+def test_binary_head_separates_xor_with_one_hidden_layer():
+    model = MLPModule(layer_sizes=(2, 4, 1), head="binary", activation="tanh", init="xavier",
+                      lr=0.05)
+    dm = XORDataModule(copies=25, noise=0.1, batch_size=20, val_fraction=0.2,
+                       test_fraction=0.2, seed=0)
+    trainer = _trainer(max_epochs=60, check_val_every_n_epoch=20)
+    trainer.fit(model, datamodule=dm)
+    assert trainer.test(model, datamodule=dm, verbose=False)[0]["test_acc"] == 1.0
+
+
+# ---- H1: early stopping when the validation loss turns up --------------------------------------
+
+
+def test_early_stopping_stops_patience_epochs_after_the_validation_minimum(tmp_path, rng):
+    # Random labels: the network can only memorize, so the validation loss turns up early.
+    np.savez(tmp_path / "noise.npz", x=rng.normal(size=(240, 20)), y=rng.integers(0, 4, 240))
+    model = MLPModule(layer_sizes=(20, 128, 4), lr=0.01)
+    history = History("val_loss")
+    patience = 3
+    trainer = _trainer(max_epochs=60, callbacks=[
+        history, EarlyStopping(monitor="val_loss", patience=patience, mode="min"),
+    ])
+    trainer.fit(model, datamodule=NpzDataModule(str(tmp_path / "noise.npz"), batch_size=32,
+                                                val_fraction=0.25, test_fraction=0.0))
+    losses = history.values
+    best = int(np.argmin(losses))
+    assert trainer.current_epoch < 60  # stopped early
+    assert len(losses) == best + patience + 1  # exactly `patience` epochs without a new best
+    assert losses[-1] > losses[best]  # it turned up
+
+
+# ---- H2: an ensemble trains each member as if alone, and averaging helps -------------------
+
+
+def test_ensemble_members_train_exactly_as_alone_and_the_average_beats_them():
+    torch.manual_seed(0)
+    ens = EnsembleModule(members=[[64, 16, 10], [64, 32, 10]], optimizer="sgd", lr=0.1,
+                         init_seeds=[3, 4]).double()
+    alone = []
+    for member in ens.net.members:
+        single = MLPModule(layer_sizes=member.layer_sizes, optimizer="sgd", lr=0.1).double()
+        single.net.load_state_dict(member.state_dict())
+        alone.append(single)
+    history = History("val_member_loss")
+    trainer = _trainer(precision="64-true", max_epochs=2, limit_train_batches=8,
+                       callbacks=[history])
+    trainer.fit(ens, datamodule=DigitsDataModule(batch_size=32, seed=2))
+    ens_val_loss = float(trainer.callback_metrics["val_loss"])
+    for single in alone:
+        _trainer(precision="64-true", max_epochs=2, limit_train_batches=8,
+                 limit_val_batches=0).fit(
+            single, datamodule=DigitsDataModule(batch_size=32, seed=2)
+        )
+    for member, single in zip(ens.net.members, alone, strict=True):
+        for a, b in zip(member.parameters(), single.net.parameters(), strict=True):
+            assert_close(a, b, **F64)
+    # Cross-entropy of averaged probabilities <= the members' mean cross-entropy (convexity).
+    assert ens_val_loss <= history.values[-1]
+    assert float(trainer.callback_metrics["val_acc"]) > 0.3  # 16 steps: far above chance (0.1)
+
+
+# ---- I1-I3, C9: autoencoder runs equal torchref's training loop --------------------------------
+
+AE_VARIANTS = {
+    "bottleneck": dict(),
+    "sparse_kl": dict(sparsity="kl", rho=0.1, beta=0.5),
+    "sparse_l1": dict(sparsity="l1", beta=0.01),
+    "dropout_inverted": dict(hidden_dropout=0.25, dropout_kind="inverted"),
+    "dropout_classic": dict(hidden_dropout=0.25, dropout_kind="classic"),
+}
+
+
+@pytest.mark.parametrize("variant", list(AE_VARIANTS))
+def test_lightning_autoencoder_run_equals_torchref_training_loop(variant):
+    hp = AE_VARIANTS[variant]
+    steps, batch = 12, 32
+    torch.manual_seed(5)
+    module = AutoencoderModule(sizes=(64, 16, 64), optimizer="sgd", lr=0.5, **hp).double()
+    reference = copy.deepcopy(module.net)
+    record = RecordBatches()
+    # Dropout masks come from torch's global generator on both sides: the same seed right
+    # before each run gives the same draws (nothing else draws in between).
+    torch.manual_seed(11)
+    _trainer(precision="64-true", max_steps=steps, limit_val_batches=0,
+             callbacks=[record]).fit(module, datamodule=DigitsDataModule(batch_size=batch))
+    x = torch.cat([b[0] for b in record.batches])  # (steps * batch, 64)
+    rows = [list(range(t * batch, (t + 1) * batch)) for t in range(steps)]
+    torch.manual_seed(11)
+    tae.train_autoencoder(
+        reference, x, steps=steps, batches=rows,
+        optimizer=lambda p: torch.optim.SGD(p, lr=0.5),
+    )
+    for a, b in zip(module.net.parameters(), reference.parameters(), strict=True):
+        assert_close(a, b, **F64)
+
+
+def test_autoencoder_training_moves_the_weights_it_is_compared_on():
+    # Guard for the test above: 12 SGD steps change every layer (no trivially equal runs).
+    torch.manual_seed(5)
+    module = AutoencoderModule(sizes=(64, 16, 64), optimizer="sgd", lr=0.5).double()
+    before = copy.deepcopy(module.net.state_dict())
+    _trainer(precision="64-true", max_steps=12, limit_val_batches=0).fit(
+        module, datamodule=DigitsDataModule(batch_size=32)
+    )
+    for k, v in module.net.state_dict().items():
+        assert float((v - before[k]).abs().max()) > 1e-4, k
+
+
+# ---- I4: the stacked pipeline equals torchref's stage functions --------------------------------
+
+
+def test_stacked_pipeline_stages_equal_greedy_pretrain_train_head_and_fine_tune():
+    steps, batch, lr = 6, 32, 0.5
+    torch.manual_seed(9)
+    model = StackedAutoencoderModule(sizes=(64, 24, 12), n_classes=10, optimizer="sgd", lr=lr,
+                                     pretrain_epochs=1, head_epochs=1, finetune_epochs=1).double()
+    ref_aes = [copy.deepcopy(a) for a in model.autoencoders]
+    ref_head = copy.deepcopy(model.net.head)
+    dm = DigitsDataModule(batch_size=batch, seed=4)
+    recorded = []
+    for name, module, epochs in model.stages():  # what `python -m lightning_app fit` runs
+        record = RecordBatches()
+        trainer = _trainer(precision="64-true", max_epochs=epochs, limit_train_batches=steps,
+                           limit_val_batches=0, callbacks=[record])
+        trainer.fit(module, datamodule=dm)
+        model.on_stage_end(name, trainer)
+        recorded.append(record.batches)
+    assert [s for s, _, _ in model.stages()] == ["pretrain_1", "pretrain_2", "head", "finetune"]
+    # Every stage saw the same batches (epoch 0 of the same seeded order).
+    for other in recorded[1:]:
+        assert all(torch.equal(a[0], b[0]) for a, b in zip(recorded[0], other, strict=True))
+    x = torch.cat([b[0] for b in recorded[0]])
+    y = torch.cat([b[1] for b in recorded[0]])
+    rows = [list(range(t * batch, (t + 1) * batch)) for t in range(steps)]
+    sgd = lambda p: torch.optim.SGD(p, lr=lr)  # noqa: E731
+    encoders = tae.greedy_pretrain(x, ref_aes, steps=steps, batches=rows, optimizer=sgd)
+    reference = tae.stack_encoders(encoders, ref_head)
+    tae.train_head(reference, x, y, steps=steps, batches=rows, optimizer=sgd)
+    tae.fine_tune(reference, x, y, steps=steps, batches=rows, optimizer=sgd)
+    got, want = model.net.state_dict(), reference.state_dict()
+    assert got.keys() == want.keys()
+    for k in want:
+        assert_close(got[k], want[k], **F64)
+    # The pretrained autoencoders themselves match too (their decoders are not in the net).
+    for a, b in zip(model.autoencoders, ref_aes, strict=True):
+        for p, q in zip(a.parameters(), b.parameters(), strict=True):
+            assert_close(p, q, **F64)
