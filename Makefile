@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 run: $(VENV)/.installed
-	$(PY) -m torchref.catalog
+	$(PY) -m lightning_app fit --config lightning_app/configs/mlp_digits.yaml
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -n auto

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 import torch
@@ -40,6 +41,12 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning_app.callbacks import FiniteLossGuard, NonFiniteLossError
 from lightning_app.checkpointing import ExactResume
 from lightning_app.data import DataError
+
+# Lightning 2.6's own pytree helper trips a torch deprecation on every run; it is not
+# actionable by our users, so keep it out of their console.
+warnings.filterwarnings(
+    "ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning
+)
 
 __all__ = ["AppCLI", "CONFIG_DIR", "DEFAULT_CONFIG", "main", "resolve_config"]
 
@@ -297,7 +304,9 @@ def main(args: list[str] | None = None) -> None:
         # DDP's launcher re-runs this command for the other ranks from sys.argv.
         sys.argv = [sys.argv[0], *argv]
     try:
-        AppCLI(args=argv)
+        # From the command line LightningCLI reads the (expanded) sys.argv itself; passing it
+        # as `args` too makes Lightning warn about "both args and command line arguments".
+        AppCLI(args=None if args is None else argv)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -200,8 +200,15 @@ def dense_forward(x, W, b) -> tuple[np.ndarray, dict]:
         raise ValueError(
             f"x must have {W.shape[1]} features (columns of W{W.shape}), got x{x.shape}"
         )
-    z = x @ W.T + b  # (N, n_out); b broadcasts over the rows
-    return z, {"x": x, "W": W}
+    return _affine(x, W, b), {"x": x, "W": W}
+
+
+def _affine(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`x W^T + b` for checked arrays. The bias is added in place: the same sums, without a
+    second (N, n_out) array (large temporaries cost page faults on every step)."""
+    z = x @ W.T  # (N, n_out)
+    z += b  # b broadcasts over the rows; z's dtype is x's and W's promoted, b's is W's
+    return z
 
 
 def dense_backward(dz, cache: dict, need_dx: bool = True):
@@ -228,7 +235,20 @@ def activation_forward(z, name: str) -> tuple[np.ndarray, dict]:
 def activation_backward(da, cache: dict) -> np.ndarray:
     """`dz = da * g'(z)`, the upstream gradient times the activation's derivative (D4)."""
     _, grad = get_activation(cache["name"])
-    return da * grad(cache["z"])
+    z = cache["z"]
+    g = grad(z)
+    if (
+        isinstance(g, np.ndarray)
+        and g.flags.owndata
+        and g.flags.writeable
+        and g.shape == np.shape(da)
+        and g.dtype == np.result_type(da, g)
+        and not np.may_share_memory(g, z)
+        and not np.may_share_memory(g, da)
+    ):
+        # g'(z) is a fresh array of its own: multiply into it instead of allocating da * g'.
+        return np.multiply(g, da, out=g)
+    return da * g
 
 
 def mlp_forward(params, X, activations="relu") -> tuple[np.ndarray, dict]:
@@ -245,9 +265,18 @@ def mlp_forward(params, X, activations="relu") -> tuple[np.ndarray, dict]:
     L = len(params) // 2
     names = hidden_activations(activations, L - 1)
     a = check_array("X", X, ndim=2)
+    if a.shape[1] != params[0].shape[1]:
+        # The words of dense_forward, which reported this before the loop skipped it.
+        raise ValueError(
+            f"x must have {params[0].shape[1]} features (columns of W{params[0].shape}), "
+            f"got x{a.shape}"
+        )
     layers = []
     for l in range(L):
-        z, dense_cache = dense_forward(a, params[2 * l], params[2 * l + 1])
+        # check_params chained the widths and X was checked above; every later input is an
+        # activation of a z that activation_forward checked: no re-validation per layer.
+        W, b = params[2 * l], params[2 * l + 1]
+        z, dense_cache = _affine(a, W, b), {"x": a, "W": W}
         if l == L - 1:
             layers.append((dense_cache, None))
             return z, {"layers": layers}
