@@ -457,7 +457,7 @@ def test_stacked_pipeline_fine_tuning_beats_the_frozen_head_on_digits():
 
 CONFIG_ERRORS = [
     ({"sizes": (8, 3, 7)}, "sizes must end with the input width"),
-    ({"sizes": (8, 8)}, "sizes must be the layer widths"),
+    ({"sizes": (8, 8)}, "sizes must be a sequence of at least three layer widths"),
     ({"sizes": (8, 3, 8), "rho": 1.0}, r"rho must be in \(0, 1\), got 1.0"),
     ({"sizes": (8, 3, 8), "rho": 0}, r"rho must be in \(0, 1\), got 0.0"),
     ({"sizes": (8, 3, 8), "beta": -1.0}, r"beta must be in \[0, inf\), got -1.0"),

@@ -299,7 +299,7 @@ def test_init_bad_input_is_a_clear_error(rng):
         init_weight((2, 3), "he", 0)
     with pytest.raises(ValueError, match=r"weight must be \(n_out, n_in\)"):
         init_weight_(torch.zeros(3), "he")
-    with pytest.raises(ValueError, match="layer_sizes must hold at least two widths"):
+    with pytest.raises(ValueError, match="layer_sizes must be a sequence of at least two widths"):
         init_params((3,), "he", rng)
 
 

@@ -59,6 +59,7 @@ from scratch.validation import (
     Choice,
     Interval,
     check_array,
+    check_autoencoder_sizes,
     check_choice,
     check_probabilities,
 )
@@ -123,23 +124,6 @@ LR_838 = 3.0
 STEPS_838 = 1000
 
 
-def _check_sizes(sizes) -> tuple[int, ...]:
-    if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence) or len(sizes) < 3:
-        raise ValueError(
-            f"sizes must be the layer widths (d, ..., n_code, ..., d), at least three, "
-            f"got {sizes!r}"
-        )
-    for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"sizes must hold positive integers, got {sizes!r}")
-    if sizes[0] != sizes[-1]:
-        raise ValueError(
-            f"sizes must end with the input width (an autoencoder reconstructs its input), "
-            f"got sizes[0]={sizes[0]} and sizes[-1]={sizes[-1]}"
-        )
-    return tuple(int(n) for n in sizes)
-
-
 @dataclass(frozen=True)
 class AEConfig:
     """Everything but the weights: architecture, loss, sparsity and dropout of an autoencoder.
@@ -160,7 +144,7 @@ class AEConfig:
     dropout_kind: str = "inverted"  # "inverted" (nn.Dropout) or "classic" (the notes' H3)
 
     def __post_init__(self) -> None:
-        sizes = _check_sizes(self.sizes)
+        sizes = check_autoencoder_sizes(self.sizes)
         code = len(sizes) // 2 if self.code_layer is None else self.code_layer
         if isinstance(code, bool) or not isinstance(code, int) or not 1 <= code <= len(sizes) - 2:
             raise ValueError(

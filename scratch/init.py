@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from scratch.activations import get_activation
-from scratch.validation import Choice, Interval, check_array
+from scratch.validation import Choice, Interval, check_array, check_layer_sizes
 
 __all__ = [
     "SCHEMES",
@@ -118,9 +118,7 @@ def init_params(
     Catalog: G3 (002 §4.3.2). PyTorch: `torchref.init.initialize(model, scheme, std)`.
     Shapes: layer_sizes (d_in, n_1, ..., n_L); W_l (n_l, n_{l-1}); b_l (n_l,).
     """
-    sizes = tuple(layer_sizes)
-    if len(sizes) < 2:
-        raise ValueError(f"layer_sizes must hold at least two widths, got {layer_sizes!r}")
+    sizes = check_layer_sizes("layer_sizes", layer_sizes, what="widths (input, ..., output)")
     params: list[np.ndarray] = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         params += [init_weight((n_out, n_in), scheme, rng, std, dtype), np.zeros(n_out, dtype)]

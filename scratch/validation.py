@@ -25,6 +25,8 @@ __all__ = [
     "check_same_shape",
     "check_probabilities",
     "check_labels",
+    "check_layer_sizes",
+    "check_autoencoder_sizes",
 ]
 
 _BRACKETS = {
@@ -178,3 +180,30 @@ def check_labels(name: str, y, n_classes: int) -> np.ndarray:
             f"got values in [{arr.min()}, {arr.max()}]"
         )
     return arr.astype(np.int64)
+
+
+def check_layer_sizes(name: str, sizes, *, min_len: int = 2, what: str = "widths") -> tuple:
+    """Return `sizes` as a tuple of positive ints; at least `min_len` of them.
+
+    Used by every network constructor (MLPs, autoencoders) in scratch and torchref alike.
+    """
+    if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence) or len(sizes) < min_len:
+        count = {2: "two", 3: "three"}.get(min_len, str(min_len))
+        raise ValueError(f"{name} must be a sequence of at least {count} {what}, got {sizes!r}")
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"{name} must hold positive integers, got {sizes!r}")
+    return tuple(int(n) for n in sizes)
+
+
+def check_autoencoder_sizes(sizes) -> tuple:
+    """Layer widths of an autoencoder: (d, ..., n_code, ..., d), at least three, same ends."""
+    sizes = check_layer_sizes(
+        "sizes", sizes, min_len=3, what="layer widths (d, ..., n_code, ..., d)"
+    )
+    if sizes[0] != sizes[-1]:
+        raise ValueError(
+            f"sizes must end with the input width (an autoencoder reconstructs its input), "
+            f"got sizes[0]={sizes[0]} and sizes[-1]={sizes[-1]}"
+        )
+    return sizes

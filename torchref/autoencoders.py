@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scratch.validation import Choice, Interval, check_interval
+from scratch.validation import Choice, Interval, check_autoencoder_sizes, check_interval
 from torchref.activations import get_activation_module
 from torchref.dropout import classic_dropout, inverted_dropout
 
@@ -89,23 +89,6 @@ LR_838 = 3.0  # full-batch SGD, as scratch.autoencoders.LR_838
 STEPS_838 = 1000
 
 
-def _check_sizes(sizes) -> tuple[int, ...]:
-    if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence) or len(sizes) < 3:
-        raise ValueError(
-            f"sizes must be the layer widths (d, ..., n_code, ..., d), at least three, "
-            f"got {sizes!r}"
-        )
-    for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"sizes must hold positive integers, got {sizes!r}")
-    if sizes[0] != sizes[-1]:
-        raise ValueError(
-            f"sizes must end with the input width (an autoencoder reconstructs its input), "
-            f"got sizes[0]={sizes[0]} and sizes[-1]={sizes[-1]}"
-        )
-    return tuple(int(n) for n in sizes)
-
-
 def _check_finite_batch(name: str, x: torch.Tensor, n_features: int | None = None) -> None:
     # Once per training call (not per step: on a GPU this synchronizes).
     if not isinstance(x, torch.Tensor):
@@ -150,7 +133,7 @@ class Autoencoder(nn.Module):
         dropout_kind: str = "inverted",
     ) -> None:
         super().__init__()
-        sizes = _check_sizes(sizes)
+        sizes = check_autoencoder_sizes(sizes)
         code = len(sizes) // 2 if code_layer is None else code_layer
         if isinstance(code, bool) or not isinstance(code, int) or not 1 <= code <= len(sizes) - 2:
             raise ValueError(

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scratch.validation import Choice, Interval, check_interval
+from scratch.validation import Choice, Interval, check_interval, check_layer_sizes
 from torchref.activations import get_activation_module
 
 __all__ = [
@@ -41,19 +41,6 @@ HEADS = Choice(("regression", "binary", "multiclass"))
 DROPOUT_KINDS = Choice(("inverted", "classic"))
 _P = Interval(0.0, 1.0, "left")
 _NONNEG = Interval(0.0, np.inf, "left")
-
-
-def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
-    sizes = tuple(layer_sizes) if isinstance(layer_sizes, Sequence) else None
-    if sizes is None or len(sizes) < 2:
-        raise ValueError(
-            f"layer_sizes must be a sequence of at least two widths (input, ..., output), "
-            f"got {layer_sizes!r}"
-        )
-    for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"layer_sizes must hold positive integers, got {layer_sizes!r}")
-    return tuple(int(n) for n in sizes)
 
 
 def _hidden_names(activation, n_hidden: int) -> list[str]:
@@ -95,7 +82,7 @@ class MLP(nn.Module):
         dropout_kind: str = "inverted",
     ) -> None:
         super().__init__()
-        sizes = _check_layer_sizes(layer_sizes)
+        sizes = check_layer_sizes("layer_sizes", layer_sizes, what="widths (input, ..., output)")
         self.head = HEADS.check("head", head)
         if head == "multiclass" and sizes[-1] < 2:
             raise ValueError(f"the multiclass head needs at least 2 outputs, got {sizes[-1]}")
