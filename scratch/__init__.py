@@ -6,3 +6,9 @@ PyTorch differs. Modules: activations, losses, graph, backprop, mlp, gradcheck, 
 schedules, normalization, dropout, init, preprocessing, augment, ensemble, classic,
 autoencoders; validation holds the argument checks shared with torchref.
 """
+
+from scratch.allocator import retain_freed_memory as _retain_freed_memory
+
+# Without this, glibc returns each step's freed temporaries to the OS and the next step
+# page-faults them back in (scratch.allocator explains; docs/performance.md measures it).
+_retain_freed_memory()

@@ -127,7 +127,7 @@ def _check_lists(params, grads) -> tuple[list[np.ndarray], list[np.ndarray]]:
 # ---- update rules: one formula each, pure functions ---------------------------------------
 
 
-def gd_update(w: np.ndarray, dw: np.ndarray, *, lr: float) -> np.ndarray:
+def gd_update(w: np.ndarray, dw: np.ndarray, *, lr: float, out=None) -> np.ndarray:
     """One gradient-descent step.
 
     Notes: `w_{i+1} = w_i - eps dL/dw` (002 §4.3.5); `W[l] = W[l] - alpha dW[l]` (001);
@@ -135,9 +135,11 @@ def gd_update(w: np.ndarray, dw: np.ndarray, *, lr: float) -> np.ndarray:
     (sub)gradient of one example or mini-batch is SGD, `w(t+1) = w(t) - eta g(t)` (002, F7).
     Catalog: F1 (001, 002 §4.3.5, 004), F7, F8.
     PyTorch: `torch.optim.SGD(lr=eps)` is this rule exactly.
-    Shapes: w and dw the same shape (any); returns a new array of that shape.
+    Shapes: w and dw the same shape (any); returns a new array of that shape, or writes it
+    into `out` (which may be `w` itself: the in-place step the optimizer classes take, so a
+    training step allocates no parameter-sized arrays).
     """
-    return w - lr * dw
+    return np.subtract(w, lr * dw, out=out)
 
 
 def l2_update(w: np.ndarray, dw: np.ndarray, *, lr: float, lam: float) -> np.ndarray:
@@ -167,7 +169,7 @@ def l1_update(w: np.ndarray, dw: np.ndarray, *, lr: float, lam: float) -> np.nda
 
 
 def momentum_update(
-    w: np.ndarray, dw: np.ndarray, m: np.ndarray, *, lr: float, mu: float
+    w: np.ndarray, dw: np.ndarray, m: np.ndarray, *, lr: float, mu: float, out=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """One momentum step; returns `(w_{i+1}, m_{i+1})`.
 
@@ -177,14 +179,16 @@ def momentum_update(
     PyTorch: `SGD(lr, momentum=mu)` keeps `v <- mu v + g`, `w <- w - lr v`. With a constant lr,
     `m = -lr v` and the two are the same; when lr changes mid-run they differ: the notes' `m`
     carries the old lr in its history, torch rescales the whole history by the new lr.
-    Shapes: w, dw, m the same shape; returns new arrays.
+    Shapes: w, dw, m the same shape; returns new arrays, or writes them into
+    `out = (w_out, m_out)` (may be `(w, m)` themselves: an in-place step).
     """
-    m = mu * m - lr * dw
-    return w + m, m
+    w_out, m_out = (None, None) if out is None else out
+    m = np.subtract(mu * m, lr * dw, out=m_out)
+    return np.add(w, m, out=w_out), m
 
 
 def nesterov_update(
-    w: np.ndarray, dw_ahead: np.ndarray, m: np.ndarray, *, lr: float, mu: float
+    w: np.ndarray, dw_ahead: np.ndarray, m: np.ndarray, *, lr: float, mu: float, out=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """One Nesterov step; `dw_ahead` is dL/dw evaluated at `w + mu m`. Returns `(w, m)`.
 
@@ -194,10 +198,12 @@ def nesterov_update(
     PyTorch: `SGD(lr, momentum=mu, nesterov=True)` is the Sutskever reformulation: its
     parameter is the look-ahead point `p = w + mu m` and its buffer `v = -m / lr`, so its
     iterates equal `w_i + mu m_i`, not `w_i` (same sequence of look-ahead points, constant lr).
-    Shapes: w, dw_ahead, m the same shape; returns new arrays.
+    Shapes: w, dw_ahead, m the same shape; returns new arrays, or writes them into
+    `out = (w_out, m_out)` as `momentum_update` does.
     """
-    m = mu * m - lr * dw_ahead
-    return w + m, m
+    w_out, m_out = (None, None) if out is None else out
+    m = np.subtract(mu * m, lr * dw_ahead, out=m_out)
+    return np.add(w, m, out=w_out), m
 
 
 def adagrad_update(
@@ -347,19 +353,21 @@ class SGD(_Optimizer):
         """Update every array of `params` in place from `grads` (same order and shapes)."""
         params, grads = _check_lists(params, grads)
         self._ensure_state(params)
-        points = self.grad_point(params)
+        # Without Nesterov the gradient point is w itself, read before w is overwritten: no
+        # copy. Updates are written in place (`out=`): copies of every parameter per step
+        # cost page faults that made this step 2x slower than torch's (docs/performance.md).
+        points = self.grad_point(params) if self.nesterov else params
         for p, g, w_at, s in zip(params, grads, points, self.state, strict=True):
             if self.weight_decay:
                 g = g + self.weight_decay * w_at
             if self.l1:
                 g = g + self.l1 * np.sign(w_at)
             if self.momentum == 0.0:
-                p[...] = gd_update(p, g, lr=self.lr)
+                gd_update(p, g, lr=self.lr, out=p)
             else:
                 rule = nesterov_update if self.nesterov else momentum_update
-                p[...], s["momentum_buffer"] = rule(
-                    p, g, s["momentum_buffer"], lr=self.lr, mu=self.momentum
-                )
+                m = s["momentum_buffer"]
+                rule(p, g, m, lr=self.lr, mu=self.momentum, out=(p, m))
 
 
 @dataclass
