@@ -1,0 +1,127 @@
+"""Smoke test of the benchmark harness (`python -m benchmarks`): schema and arithmetic only.
+
+No assertion on any time (machines are noisy): these tests check that a tiny run writes the
+documented JSON, that every median is the median of the recorded samples and every ratio
+is computed from the medians of the same row, that the markdown table has a line for each
+measured row, that the GPU case skips with a reason when there is no GPU, and that the
+Lightning comparison trains the same network on both sides (same final loss).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+import torch
+
+from benchmarks import __main__ as bench
+from benchmarks.common import Limit, Ratio, Row
+
+MACHINE_KEYS = {"cpu", "cores_usable", "threads_used", "numpy_blas", "torch", "lightning", "gpu"}
+
+
+@pytest.fixture(scope="module")
+def quick_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "r.json"
+    bench.main(["--quick", "--cases", "mlp_step", "gpu", "--repeats", "2", "--threads", "1",
+                "--out", str(out)])
+    return out
+
+
+def test_quick_run_writes_the_documented_json_and_markdown(quick_result):
+    data = json.loads(quick_result.read_text())
+    assert data["schema"] == "torchref-benchmarks/1"
+    assert data["config"]["quick"] is True and data["config"]["repeats"] == 2
+    assert MACHINE_KEYS <= set(data["machine"])
+    assert data["machine"]["threads_used"] == 1
+    assert data["machine"]["cpu"]["model"]
+    assert data["machine"]["torch"]["version"] == torch.__version__
+    assert len(data["load_average"]["start"]) == 3
+    assert list(data["cases"]) == ["mlp_step", "gpu"]
+    rows = data["cases"]["mlp_step"]["rows"]
+    # quick mode: two shapes x two dtypes, no allocator rows
+    assert [r["params"]["dtype"] for r in rows] == ["float32", "float64"] * 2
+    md = quick_result.with_suffix(".md").read_text()
+    assert md.count("| 1 scratch vs torch |") == len(rows)
+    assert "| case | configuration | measured (median) | ratio | target | |" in md
+
+
+def test_every_median_and_ratio_comes_from_the_samples_of_the_same_row(quick_result):
+    data = json.loads(quick_result.read_text())
+    checked = 0
+    for case in data["cases"].values():
+        for row in case["rows"]:
+            for key, samples in row["samples"].items():
+                assert len(samples) == data["config"]["repeats"]
+                assert row["median"][key] == pytest.approx(statistics.median(samples), rel=1e-12)
+            for ratio in row["ratios"]:
+                med = row["median"]
+                expected = ratio["scale"] * med[ratio["num"]] / med[ratio["den"]]
+                assert ratio["value"] == pytest.approx(expected, rel=1e-12)
+                checked += 1
+    assert checked >= 4
+
+
+def test_the_target_of_the_large_mlp_is_judged_on_its_ratio(quick_result):
+    rows = json.loads(quick_result.read_text())["cases"]["mlp_step"]["rows"]
+    large = [r for r in rows if r["params"]["sizes"] == [784, 512, 256, 10]]
+    assert len(large) == 2
+    for row in large:
+        ratio = row["ratios"][0]
+        assert ratio["target"] == {"op": "<=", "value": 1.1}
+        assert ratio["met"] is (ratio["value"] <= 1.1)
+    small = [r for r in rows if r["params"]["sizes"] == [64, 128, 10]]
+    assert all("target" not in r["ratios"][0] for r in small)
+
+
+def test_gpu_case_skips_with_a_reason_without_cuda(quick_result):
+    gpu = json.loads(quick_result.read_text())["cases"]["gpu"]
+    if torch.cuda.is_available():
+        assert gpu["status"] == "ok" and gpu["card"] == torch.cuda.get_device_name(0)
+    else:
+        assert gpu["status"] == "skipped"
+        assert "torch.cuda.is_available() is False" in gpu["reason"]
+        assert gpu["rows"] == []
+
+
+def test_row_statistics_are_medians_quartiles_and_targets():
+    row = Row(
+        name="r", unit="s",
+        samples={"a": [3.0, 1.0, 2.0, 100.0], "b": [4.0, 8.0, 6.0]},
+        ratios=[Ratio("a/b", "a", "b", 2.0, "<=", 0.8)],
+        limits=[Limit("a fast", "a", "<", 2.0)],
+    ).to_json()
+    assert row["median"] == {"a": 2.5, "b": 6.0}  # medians, not means (one outlier: 100)
+    assert row["quartiles"]["b"] == [5.0, 7.0]
+    ratio = row["ratios"][0]
+    assert ratio["value"] == pytest.approx(2.0 * 2.5 / 6.0)
+    assert ratio["met"] is False  # 0.833 > 0.8
+    assert row["limits"][0]["met"] is False  # 2.5 is not < 2.0
+
+
+def test_bad_arguments_are_rejected_with_their_name(capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--threads", "0"])
+    assert "--threads must be >= 1, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.main(["--cases", "nope"])
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_lightning_and_plain_loop_train_the_same_network(tmp_path):
+    # The premise of case 3: same model, data, batches and optimizer on both sides, so the
+    # final losses agree (bitwise on CPU; the harness reports agreement to 5 decimals).
+    from benchmarks.lightning_loop import digits_workload, measure_workload
+
+    wl = digits_workload(quick=True)
+    wl.epochs = 2  # two epochs: the per-epoch schedule step matters
+    rows = measure_workload(wl, repeats=1, workdir=tmp_path, setups=("bare",),
+                            loaders=("memory",))
+    assert [r.params["trainer_construction"] for r in rows] == ["excluded", "included"]
+    for row in rows:
+        loss = row.extra["final_loss"]
+        assert loss["plain"] == loss["lightning"]
+        assert row.extra["same_loss_5_decimals"] is True
+        assert row.samples["plain"][0] > 0 and row.samples["lightning"][0] > 0
