@@ -5,6 +5,8 @@ Imports only the standard library. The markdown is what the README includes verb
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from benchmarks.common import describe_machine
 
 
@@ -206,3 +208,22 @@ def render_text(result: dict) -> str:
     out.append(f"load average: start {result['load_average']['start']}, "
                f"end {result['load_average'].get('end')}")
     return "\n".join(out)
+
+
+README_BEGIN = "<!-- benchmarks:begin (written by `python -m benchmarks`; do not edit by hand) -->"
+README_END = "<!-- benchmarks:end -->"
+
+
+def update_readme(readme: Path, markdown: str) -> None:
+    """Replace the text between the README's benchmark markers with `markdown` (atomically)."""
+    text = readme.read_text()
+    if text.count(README_BEGIN) != 1 or text.count(README_END) != 1:
+        raise ValueError(
+            f"{readme} must contain the markers {README_BEGIN!r} and {README_END!r} once each"
+        )
+    head, rest = text.split(README_BEGIN)
+    _, tail = rest.split(README_END)
+    new = f"{head}{README_BEGIN}\n{markdown.strip()}\n{README_END}{tail}"
+    tmp = readme.with_name(f".{readme.name}.tmp")
+    tmp.write_text(new)
+    tmp.replace(readme)

@@ -125,3 +125,17 @@ def test_lightning_and_plain_loop_train_the_same_network(tmp_path):
         assert loss["plain"] == loss["lightning"]
         assert row.extra["same_loss_5_decimals"] is True
         assert row.samples["plain"][0] > 0 and row.samples["lightning"][0] > 0
+
+
+def test_update_readme_replaces_only_the_marked_table_and_refuses_without_markers(tmp_path):
+    from benchmarks.report import README_BEGIN, README_END, update_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\nbefore\n{README_BEGIN}\nold table\n{README_END}\nafter\n")
+    update_readme(readme, "| new | table |\n")
+    text = readme.read_text()
+    assert text == f"# title\nbefore\n{README_BEGIN}\n| new | table |\n{README_END}\nafter\n"
+    readme.write_text("# no markers\n")
+    with pytest.raises(ValueError, match="must contain the markers"):
+        update_readme(readme, "x")
+    assert readme.read_text() == "# no markers\n"
