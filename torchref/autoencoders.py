@@ -264,7 +264,7 @@ def kl_sparsity(h: torch.Tensor, rho: float = 0.05, beta: float = 1.0) -> torch.
         raise ValueError(f"H must have 2 dimension(s) and rows, got shape {tuple(h.shape)}")
     rho_hat = h.mean(dim=0)  # (n_code,)
     # torch.log of 0 would silently give inf; the scratch side raises the same error.
-    lo, hi = float(rho_hat.detach().min()), float(rho_hat.detach().max())
+    lo, hi = torch.stack(torch.aminmax(rho_hat.detach())).tolist()  # one host copy per step
     if not (lo > 0 and hi < 1):
         raise ValueError(
             f"rho_hat must lie in (0, 1) for the KL penalty, got values in [{lo:g}, {hi:g}] "
