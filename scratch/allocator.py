@@ -14,7 +14,6 @@ a pad at the top of the heap (`M_TOP_PAD`) removes them. It is the same trade to
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -36,10 +35,10 @@ def retain_freed_memory(pad_bytes: int = DEFAULT_PAD_BYTES) -> bool:
         "linux"
     ):
         return False
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
+        # The process's own symbols already include the C library's: no library search (which
+        # runs `ldconfig` in a subprocess) on every import of scratch.
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # musl and others: no mallopt, nothing to tune
         return False
     return bool(mallopt(_M_TOP_PAD, min(pad_bytes, 2**31 - 1)))
