@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from scratch.activations import get_activation
-from scratch.validation import Choice, Interval, check_array, check_layer_sizes
+from scratch.validation import Choice, check_array, check_init_scheme, check_layer_sizes
 
 __all__ = [
     "SCHEMES",
@@ -28,18 +28,6 @@ __all__ = [
 ]
 
 SCHEMES = Choice(("zeros", "normal", "xavier", "he", "uniform"))
-STD_RANGE = Interval(0, np.inf, "left")
-
-
-def _check_std(scheme: str, std) -> float | None:
-    SCHEMES.check("scheme", scheme)
-    if scheme == "normal":
-        if std is None:
-            raise ValueError("std is required for scheme 'normal' (the notes' alpha), got None")
-        return STD_RANGE.check("std", std)
-    if std is not None:
-        raise ValueError(f"std is only used by scheme 'normal', got std={std!r} with {scheme!r}")
-    return None
 
 
 def _check_fan_in(n_in) -> int:
@@ -56,7 +44,7 @@ def init_std(scheme: str, n_in: int, std: float | None = None) -> float:
 
     Catalog: G3 (002 §4.3.2). Returns a Python float.
     """
-    std = _check_std(scheme, std)
+    std = check_init_scheme(scheme, std, SCHEMES)
     n = _check_fan_in(n_in)
     if scheme == "normal":
         return std
@@ -90,7 +78,7 @@ def init_weight(
     the same distribution as torch's default `nn.Linear` weight.
     Shapes: shape = (n_out, n_in); returns an array of that shape and `dtype`.
     """
-    std = _check_std(scheme, std)
+    std = check_init_scheme(scheme, std, SCHEMES)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     if len(shape) != 2:

@@ -27,6 +27,7 @@ __all__ = [
     "check_labels",
     "check_layer_sizes",
     "check_autoencoder_sizes",
+    "check_init_scheme",
 ]
 
 _BRACKETS = {
@@ -207,3 +208,18 @@ def check_autoencoder_sizes(sizes) -> tuple:
             f"got sizes[0]={sizes[0]} and sizes[-1]={sizes[-1]}"
         )
     return sizes
+
+
+def check_init_scheme(scheme: str, std, schemes: Choice) -> float | None:
+    """Validate an initialization scheme and its `std` (the notes' alpha, used by "normal" only).
+
+    Shared by scratch.init and torchref.init so both reject the same inputs in the same words.
+    """
+    schemes.check("scheme", scheme)
+    if scheme == "normal":
+        if std is None:
+            raise ValueError("std is required for scheme 'normal' (the notes' alpha), got None")
+        return check_interval("std", std, Interval(0, math.inf, "left"))
+    if std is not None:
+        raise ValueError(f"std is only used by scheme 'normal', got std={std!r} with {scheme!r}")
+    return None

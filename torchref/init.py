@@ -27,23 +27,11 @@ import math
 import torch
 from torch import nn
 
-from scratch.validation import Choice, Interval
+from scratch.validation import Choice, check_init_scheme
 
 __all__ = ["SCHEMES", "init_weight_", "initialize"]
 
 SCHEMES = Choice(("zeros", "normal", "xavier", "he", "uniform", "torch_default"))
-STD_RANGE = Interval(0, math.inf, "left")
-
-
-def _check_std(scheme: str, std) -> float | None:
-    SCHEMES.check("scheme", scheme)
-    if scheme == "normal":
-        if std is None:
-            raise ValueError("std is required for scheme 'normal' (the notes' alpha), got None")
-        return STD_RANGE.check("std", std)
-    if std is not None:
-        raise ValueError(f"std is only used by scheme 'normal', got std={std!r} with {scheme!r}")
-    return None
 
 
 @torch.no_grad()
@@ -54,7 +42,7 @@ def init_weight_(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Fill a (n_out, n_in) weight in place by `scheme` (see the module's table); returns it."""
-    std = _check_std(scheme, std)
+    std = check_init_scheme(scheme, std, SCHEMES)
     if weight.dim() != 2:
         raise ValueError(f"weight must be (n_out, n_in), got shape {tuple(weight.shape)}")
     n_in = weight.shape[1]
@@ -85,7 +73,7 @@ def initialize(
     weights. "torch_default" changes nothing. Unknown schemes raise
     `unknown scheme 'x'; valid choices: 'zeros', 'normal', ...`.
     """
-    std = _check_std(scheme, std)
+    std = check_init_scheme(scheme, std, SCHEMES)
     if scheme == "torch_default":
         return module
     for layer in module.modules():
