@@ -28,12 +28,14 @@ import numpy as np
 
 from scratch import losses
 from scratch.activations import ACTIVATIONS, get_activation, sigmoid, softmax
+from scratch.init import init_weight
 from scratch.validation import (
     Choice,
     Interval,
     check_array,
     check_interval,
     check_labels,
+    check_layer_sizes,
 )
 
 __all__ = [
@@ -93,35 +95,19 @@ def init_mlp(
     Shapes: `layer_sizes` = (d_in, n_1, ..., n_L), at least two positive ints; W_l is
     (n_l, n_{l-1}), b_l is (n_l,). Returns arrays of `dtype`.
     """
-    sizes = _check_layer_sizes(layer_sizes)
+    sizes = check_layer_sizes("layer_sizes", layer_sizes, what="widths (input, ..., output)")
     INIT_SCHEMES.check("scheme", scheme)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
-        if scheme == "uniform":
+        # The weight formulas live in scratch.init (G3); only the bias is decided here.
+        W = init_weight((n_out, n_in), scheme, rng, dtype=dtype)
+        if scheme == "uniform":  # nn.Linear draws its bias from the weight's interval too
             bound = 1.0 / np.sqrt(n_in)
-            W = rng.uniform(-bound, bound, size=(n_out, n_in))
             b = rng.uniform(-bound, bound, size=n_out)
         else:
-            std = np.sqrt((1.0 if scheme == "xavier" else 2.0) / n_in)
-            W = rng.normal(0.0, std, size=(n_out, n_in))
             b = np.zeros(n_out)
-        params += [W.astype(dtype), b.astype(dtype)]
+        params += [W, b.astype(dtype)]
     return params
-
-
-def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
-    sizes = tuple(layer_sizes) if isinstance(layer_sizes, Sequence) else None
-    if sizes is None or len(sizes) < 2:
-        raise ValueError(
-            f"layer_sizes must be a sequence of at least two widths (input, ..., output), "
-            f"got {layer_sizes!r}"
-        )
-    for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"layer_sizes must hold positive integers, got {layer_sizes!r}")
-    return tuple(int(n) for n in sizes)
 
 
 def check_params(params) -> list[np.ndarray]:
