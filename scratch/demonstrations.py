@@ -1147,7 +1147,7 @@ def double_well(w, h: float = 1.0, c: float = 0.3):
 
 def double_well_points(h: float = 1.0, c: float = 0.3) -> dict:
     """The two minima and the barrier between them: `global`, `local`, `barrier` (w, L), and
-    `barrier_height` = L(barrier) - L(local). Found by SciPy's bounded Brent search. F22."""
+    `barrier_height` = L(barrier) - L(local), by SciPy's bounded Brent search. Catalog: F22."""
 
     def f(v):
         return float(double_well(v, h, c)[0])
@@ -1392,7 +1392,10 @@ def lif_rate(current, tau: float = 20.0, v_th: float = 1.0, t_ref: float = 2.0,
 
 def lif_simulated_rate(current: float, tau: float = 20.0, v_th: float = 1.0, t_ref: float = 2.0,
                        resistance: float = 1.0, dt: float = 0.005, t_max: float = 2000.0) -> float:
-    """The same neuron simulated (exact exponential step of width dt), spikes / t_max. E13."""
+    """The same neuron simulated (exact exponential step of width dt): spikes / t_max.
+
+    Catalog: E13 (003).
+    """
     current = check_interval("current", current, Interval(-np.inf, np.inf, "neither"))
     n = int(round(check_interval("t_max", t_max, _POS) / check_interval("dt", dt, _POS)))
     decay, v_inf = np.exp(-dt / tau), resistance * current
@@ -1422,7 +1425,10 @@ def firing_probability(current, theta: float = 1.0, sigma: float = 0.2) -> np.nd
 
 
 def logistic_firing_probability(current, theta: float = 1.0, sigma: float = 0.2) -> np.ndarray:
-    """`sigmoid(1.702 (I - theta) / sigma)`: the sigmoid unit read as a firing probability. E13."""
+    """`sigmoid(1.702 (I - theta) / sigma)`: the sigmoid unit read as a firing probability.
+
+    Catalog: E13 (003).
+    """
     current = check_array("current", current)
     check_interval("sigma", sigma, _POS)
     return sigmoid(1.702 * (current - theta) / sigma)

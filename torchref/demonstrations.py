@@ -381,7 +381,8 @@ def adam_steps(grads: torch.Tensor, lr: float = 1e-3, betas=(0.9, 0.999), eps: f
 def adaptive_generalization(X, y, X_test, y_test, steps: int = 3000) -> dict:
     """`torch.optim.Adam(lr=0.01)` against `torch.optim.SGD(lr=0.05, momentum=0.9)` from w = 0
     on `1/(2n) ||X w - y||^2` (full batch). Per optimizer: `train_mse`, `train_accuracy`,
-    `test_accuracy`, `w123`. Data from `scratch.demonstrations.adaptive_overfit_data`. F14.
+    `test_accuracy`, `w123`. Data from `scratch.demonstrations.adaptive_overfit_data`.
+    Catalog: F14 (002 §4.3.5).
     """
     X, y, Xt, yt = (torch.as_tensor(v, dtype=torch.float64) for v in (X, y, X_test, y_test))
     out = {}
@@ -509,7 +510,10 @@ def stdp_window(dt: torch.Tensor, a_plus: float = 1.0, a_minus: float = 1.0,
 
 def anti_hebbian_synapse(rate_pre: float, rate_post: float, w0: float = 1.0, lr: float = 0.1,
                          steps: int = 20, rule: str = "anti-hebbian") -> torch.Tensor:
-    """`w <- clamp(w -+ lr r_pre r_post, min=0)` (anti-Hebbian: minus): path (steps+1,). E12."""
+    """`w <- clamp(w -+ lr r_pre r_post, min=0)` (anti-Hebbian: minus): path (steps+1,).
+
+    Catalog: E12 (003).
+    """
     sign = -1.0 if rule == "anti-hebbian" else 1.0
     w = torch.tensor(float(w0), dtype=torch.float64)
     path = [w]
@@ -521,7 +525,10 @@ def anti_hebbian_synapse(rate_pre: float, rate_post: float, w0: float = 1.0, lr:
 
 def lif_rate(current: torch.Tensor, tau: float = 20.0, v_th: float = 1.0, t_ref: float = 2.0,
              resistance: float = 1.0) -> torch.Tensor:
-    """LIF firing rate `1 / (t_ref + tau log(RI / (RI - v_th)))` above threshold, else 0. E13."""
+    """LIF firing rate `1 / (t_ref + tau log(RI / (RI - v_th)))` above threshold, else 0.
+
+    Catalog: E13 (003).
+    """
     drive = resistance * current
     above = drive > v_th
     safe = torch.where(above, drive, torch.full_like(drive, 2.0 * v_th))
@@ -530,7 +537,10 @@ def lif_rate(current: torch.Tensor, tau: float = 20.0, v_th: float = 1.0, t_ref:
 
 
 def firing_probability(current: torch.Tensor, theta: float = 1.0, sigma: float = 0.2):
-    """`Phi((I - theta) / sigma)` (`torch.special.ndtr`): P(fire) with a noisy threshold. E13."""
+    """`Phi((I - theta) / sigma)` (`torch.special.ndtr`): P(fire) with a noisy threshold.
+
+    Catalog: E13 (003).
+    """
     return torch.special.ndtr((current - theta) / sigma)
 
 
