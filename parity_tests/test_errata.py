@@ -163,6 +163,7 @@ def test_the_marker_check_would_catch_a_missing_back_link(tmp_path):
 # ---- (2) the corrections, measured ------------------------------------------------------------
 
 
+@pytest.mark.catalog("A2")
 def test_a2_the_neuron_computes_a_weighted_sum_not_an_average():
     r = sd.neuron_input_range([1.0, 1.0], [2.0, 3.0])
     assert r["z"] == 5.0 and not r["inside"]  # 2*1 + 3*1; any average of (1, 1) is 1
@@ -173,6 +174,7 @@ def test_a2_the_neuron_computes_a_weighted_sum_not_an_average():
     assert not sd.neuron_input_range([0.2, 0.4], [0.5, 0.5], b=1.0)["inside"]
 
 
+@pytest.mark.catalog("A11")
 def test_a11_the_sub_differential_of_abs_at_0_is_the_whole_interval():
     v = np.linspace(-2, 2, 401)
     assert all(is_subgradient(np.abs, g, 0.0, v) for g in np.linspace(-1, 1, 201))
@@ -183,6 +185,7 @@ def test_a11_the_sub_differential_of_abs_at_0_is_the_whole_interval():
     assert_close(high, [-1.0, 1.0, 1.0])  # a set, [-1, 1], at 0; one value elsewhere
 
 
+@pytest.mark.catalog("B3")
 def test_b3_a_deeper_sigmoid_network_learns_less_in_the_same_budget():
     rows = sd.depth_sweep(depths=(1, 4), activations=("sigmoid",), seeds=1)
     shallow, deep = rows
@@ -205,6 +208,7 @@ def test_b3_a_deeper_sigmoid_network_learns_less_in_the_same_budget():
     assert_close(to_numpy(theirs), ours, rtol=1e-9)
 
 
+@pytest.mark.catalog("C1")
 def test_c1_004_eps_without_the_square_lets_errors_cancel():
     h, y = np.array([[0.9, 0.1]]), np.array([[0.0, 1.0]])
     printed_middle = 0.5 * np.sum(h - y)  # 1/2 sum_r e_r(k), as printed
@@ -214,6 +218,7 @@ def test_c1_004_eps_without_the_square_lets_errors_cancel():
     assert 0.5 * np.sum(h - 10 - y) < printed_middle - 9
 
 
+@pytest.mark.catalog("C2")
 def test_c2_003_first_member_of_dc_dy_has_the_wrong_sign():
     y, t = np.array([0.3, 0.8, 0.05]), np.array([1.0, 0.0, 1.0])
     printed_first = -(-t / y + (1 - t) / (1 - y))
@@ -227,6 +232,7 @@ def test_c2_003_first_member_of_dc_dy_has_the_wrong_sign():
     assert_close(losses.binary_cross_entropy_grad(y, t) * y.size, autograd)
 
 
+@pytest.mark.catalog("C5")
 def test_c5_003_multi_class_ce_is_a_sum_of_binary_ces_not_the_categorical_ce():
     z = np.array([[2.0, 1.0, 0.0]])
     y, t = softmax(z, axis=1), np.array([[1.0, 0.0, 0.0]])
@@ -244,6 +250,7 @@ def test_c5_003_multi_class_ce_is_a_sum_of_binary_ces_not_the_categorical_ce():
     assert not np.allclose(to_numpy(zt.grad), y - t, atol=1e-3)
 
 
+@pytest.mark.catalog("F10")
 def test_f10_nesterov_takes_fewer_steps_at_lr_1_over_l_and_diverges_sooner():
     rows = {(r["lr"], r["mu"]): r for r in sd.momentum_vs_nesterov(lrs=(1.0, 1.5), mus=(0.9,),
                                                                     max_steps=600)}
@@ -269,6 +276,7 @@ def test_f10_nesterov_takes_fewer_steps_at_lr_1_over_l_and_diverges_sooner():
     assert_close(to_numpy(p), w, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.catalog("F16")
 def test_f16_weight_decay_can_let_the_weight_grow_every_step():
     path = sd.weight_decay_path(0.5, 3.0, lr=0.1, lam=0.1, steps=300)
     # 0 < eps lambda = 0.01 < 1, and w rises at every step (until it rounds to its limit).
@@ -278,6 +286,7 @@ def test_f16_weight_decay_can_let_the_weight_grow_every_step():
     assert_close(to_numpy(td.weight_decay_path(0.5, 3.0, lr=0.1, lam=0.1, steps=300)), path)
 
 
+@pytest.mark.catalog("F20")
 def test_f20_the_quartic_momentum_iterates_alternate_in_sign():
     path, diverged = iterate_until_divergence(quartic_loss_grad, np.array([1.0]),
                                               SGD(lr=1.5, momentum=0.9), steps=10)
@@ -289,6 +298,7 @@ def test_f20_the_quartic_momentum_iterates_alternate_in_sign():
                                                                                        abs=0.1)
 
 
+@pytest.mark.catalog("F21")
 def test_f21_a_non_convex_loss_with_a_global_minimum_and_a_convex_one_without():
     r = sd.global_minimum_vs_convexity()
     at_weights, swapped, midpoint = r["losses"]
