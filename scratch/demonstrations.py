@@ -25,7 +25,6 @@ docs/errata.md where the sentence is wrong).
 
 from __future__ import annotations
 
-import graphlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,7 +43,12 @@ from scratch.autoencoders import (
     init_autoencoder,
     train_autoencoder,
 )
-from scratch.classic import anti_hebbian_update, hebbian_update, linear_separability
+from scratch.classic import (
+    anti_hebbian_update,
+    classify_network,
+    hebbian_update,
+    linear_separability,
+)
 from scratch.dropout import inverted_dropout_backward, inverted_dropout_forward
 from scratch.mlp import (
     activation_backward,
@@ -644,26 +648,21 @@ def hidden_path_depth(edges, inputs, outputs) -> int:
     §4.2.1's "a network with at least one deep layer" would call a one-hidden-layer network
     deep (errata B12). Catalog: B12 (000, 002). `edges` are (source, target) pairs of a DAG
     (`scratch.classic.connection_graph`); `inputs`, `outputs` the names of those units; every
-    other unit is hidden. Longest path by dynamic programming over `graphlib`'s order.
+    other unit is hidden. Longest path by dynamic programming over the topological order of
+    `scratch.classic.classify_network`.
     Erratum: docs/errata.md#b12
     """
+    edges = list(edges)
     inputs, outputs = set(inputs), set(outputs)
+    kind = classify_network(edges)  # checks the pairs; a cycle has no longest path
+    if kind.kind != "feed-forward":
+        raise ValueError(f"edges must form a DAG (feed-forward), got the cycle {kind.cycle}")
     preds: dict = {}
-    for e in edges:
-        if len(e) != 2:
-            raise ValueError(f"edges must be (source, target) pairs, got {e!r}")
-        u, v = e
+    for u, v in edges:
         preds.setdefault(v, set()).add(u)
-        preds.setdefault(u, set())
-    try:
-        order = list(graphlib.TopologicalSorter(preds).static_order())
-    except graphlib.CycleError as err:
-        raise ValueError(
-            f"edges must form a DAG (feed-forward), got the cycle {err.args[1]}"
-        ) from None
     best: dict = {}  # unit -> most hidden units on a path from an input up to and with it
-    for u in order:
-        reach = [best[p] for p in preds[u] if p in best]
+    for u in kind.order:
+        reach = [best[p] for p in preds.get(u, ()) if p in best]
         if u in inputs:
             best[u] = 0
         elif reach:
