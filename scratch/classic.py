@@ -98,7 +98,7 @@ def _check_int(name: str, value, low: int) -> int:
 
 @dataclass(frozen=True)
 class Unit:
-    """One binary threshold unit `y = 1{x^T w + b > 0}`: weights w (d,), bias b. A1, E4."""
+    """One binary threshold unit `y = 1{x^T w + b > 0}`: weights w (d,), bias b. Catalog: A1, E4."""
 
     w: tuple[float, ...]
     b: float
@@ -129,7 +129,7 @@ def btu(x, w, b) -> np.ndarray:
 def btu_layer(x, W, b) -> np.ndarray:
     """A layer of threshold units: `h = s(W x + b)` for every example (s the 0/1 step).
 
-    Catalog: A9 (002 §4.1.3 "sign" units, 0/1 outputs). PyTorch: `nn.Linear` + `Step`.
+    Catalog: A1, A9 (002 §4.1.3 "sign" units, 0/1 outputs). PyTorch: `nn.Linear` + `Step`.
     Shapes: x (N, d); W (H, d) (nn.Linear's layout); b (H,). Returns (N, H).
     """
     x = check_array("x", x, ndim=2)
