@@ -157,6 +157,7 @@ def test_loader_rejects_bad_arguments():
 # ---- embedded data sets ---------------------------------------------------------------------
 
 
+@pytest.mark.catalog("H1")
 def test_digits_are_scaled_to_unit_interval_and_split_stratified_and_seeded():
     from sklearn.datasets import load_digits
 

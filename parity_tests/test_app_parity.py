@@ -136,6 +136,7 @@ def _scratch_step(params, bn, batch, masks, hp, opt) -> None:
     opt.step(params, grads)
 
 
+@pytest.mark.catalog("B4", "H3")
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 def test_lightning_trained_mlp_equals_the_scratch_trained_mlp(optimizer, variant, rng):

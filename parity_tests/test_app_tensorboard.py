@@ -120,6 +120,7 @@ def test_logged_test_accuracy_and_hp_metric_match_the_saved_weights(digits_logs)
     assert [m.name.tag for m in experiment.experiment.metric_infos] == ["hp_metric"]
 
 
+@pytest.mark.catalog("C9", "I1")
 def test_autoencoder_xor_and_838_runs_log_their_figures(tmp_path):
     short = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "3",
              "--trainer.logger.init_args.save_dir", str(tmp_path)]
@@ -145,6 +146,7 @@ def test_autoencoder_xor_and_838_runs_log_their_figures(tmp_path):
     assert "Input" in text and "Hidden values" in text and len(text.splitlines()) == 9
 
 
+@pytest.mark.catalog("I4")
 def test_stacked_pipeline_logs_each_stage_as_its_own_run(tmp_path):
     out, _ = run_cli([
         "fit", "--config", "stacked_autoencoder_digits",

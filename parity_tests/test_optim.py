@@ -379,6 +379,7 @@ def _one_intra_op_thread():
     torch.set_num_threads(n)
 
 
+@pytest.mark.catalog("F1", "F9", "F10", "F12", "F13", "F14", "F15", "F16", "F17")
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_optimizer_matches_torch_step_for_step_float64(case, problem, rng):
@@ -394,6 +395,7 @@ def test_optimizer_matches_torch_step_for_step_float64(case, problem, rng):
 F32_RUN = {"rtol": 1e-4, "atol": 1e-5}
 
 
+@pytest.mark.catalog("F1", "F9", "F10", "F12", "F13", "F14", "F15", "F16", "F17")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_optimizer_matches_torch_step_for_step_float32(case, rng):
     prob = quadratic(rng, np.float32)
@@ -511,6 +513,7 @@ def test_docs_gap_table_lists_every_variant_in_order():
     assert list(_documented_gaps()) == [g.name for g in GAPS]
 
 
+@pytest.mark.catalog("F9", "F12", "F13", "F14")
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 @pytest.mark.parametrize("gap", [g.name for g in GAPS if g.differs])
 def test_notes_variant_differs_from_builtin_by_the_documented_gap(gap, problem):
@@ -524,6 +527,7 @@ def test_notes_variant_differs_from_builtin_by_the_documented_gap(gap, problem):
     assert max(measure_gap(gap, p)[0] for p in PROBLEMS) > 1e-4
 
 
+@pytest.mark.catalog("F9")
 def test_notes_momentum_equals_torch_momentum_until_the_lr_changes():
     # torch's velocity carries no lr: at an lr change it rescales the whole history by
     # lr_new / lr_old, while the notes' m keeps the old lr's steps (002 writes eps into m).
@@ -551,6 +555,7 @@ def test_notes_momentum_equals_torch_momentum_until_the_lr_changes():
     assert np.max(np.abs(step_notes - step_builtin)) > 1e-4
 
 
+@pytest.mark.catalog("F10")
 def test_torch_nesterov_iterates_the_notes_lookahead_point():
     # torch's SGD(nesterov=True) stores p = w + mu m (Sutskever's variable): the same run
     # seen at a shifted point, not the notes' w
@@ -572,6 +577,7 @@ def test_torch_nesterov_iterates_the_notes_lookahead_point():
         assert torch.max(torch.abs(pi - wi)) > 1e-4  # and not the notes' w
 
 
+@pytest.mark.catalog("F14")
 def test_notes_adam_equals_torch_adam_with_swapped_betas_when_eps_vanishes():
     # the only differences are the beta names and where eps sits: with eps0 = 1e-300 inside
     # the root (sqrt(v + 1e-300) == sqrt(v) for every v met here) and torch's eps = 0 the
@@ -593,6 +599,7 @@ def test_notes_adam_equals_torch_adam_with_swapped_betas_when_eps_vanishes():
     assert np.max(np.abs(finals[0] - finals[2])) > 1e-3
 
 
+@pytest.mark.catalog("F12")
 def test_notes_adagrad_is_the_builtin_adagrad_with_eps_moved_inside():
     p = torch.zeros(3, requires_grad=True)
     opt = to.NotesAdagrad([p], lr=0.3, eps0=1e-6, weight_decay=0.01)
@@ -649,6 +656,7 @@ HAND_RULES = {
 }
 
 
+@pytest.mark.catalog("F9", "F10", "F12", "F13", "F14")
 @pytest.mark.parametrize("rule", list(HAND_RULES))
 def test_first_two_steps_of_each_notes_rule_match_hand_arithmetic(rule):
     expected = _hand_two_steps(rule)
@@ -830,6 +838,7 @@ def _sum_of_squares(p, k=None):
     return (p * p).sum()
 
 
+@pytest.mark.catalog("F10")
 def test_notes_nesterov_needs_a_closure_and_restores_w_when_it_fails():
     p = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
     opt = to.NotesSGD([p], lr=0.1, momentum=0.9, nesterov=True)
@@ -846,6 +855,7 @@ def test_notes_nesterov_needs_a_closure_and_restores_w_when_it_fails():
     assert torch.equal(p, before)  # not left at the look-ahead point
 
 
+@pytest.mark.catalog("F11", "F14")
 def test_notes_optimizer_follows_an_lr_scheduler_like_scratch_with_the_same_lrs(rng):
     prob = quadratic(rng, np.float64)
     tparams, tloss = prob.torch_setup([p.copy() for p in prob.params0])
@@ -861,6 +871,7 @@ def test_notes_optimizer_follows_an_lr_scheduler_like_scratch_with_the_same_lrs(
             assert_close(p, wi)
 
 
+@pytest.mark.catalog("F15")
 def test_adam_then_sgd_is_notes_adam_then_notes_momentum_from_the_switch_point(rng):
     prob = rosenbrock(rng, np.float64)
     n, lr, sgd_lr = 8, 0.01, 1e-3
@@ -879,6 +890,7 @@ def test_adam_then_sgd_is_notes_adam_then_notes_momentum_from_the_switch_point(r
     assert opt.param_groups[0]["lr"] == sgd_lr
 
 
+@pytest.mark.catalog("F15")
 def test_switch_to_sgd_switches_at_once_on_both_sides():
     w, p = [np.array([1.0, -1.0])], torch.tensor([1.0, -1.0], dtype=torch.float64)
     p.requires_grad_(True)
@@ -983,6 +995,7 @@ def _torch_grad(x, t, w, bias=None, reduction="mean"):
 ROWS_PRINTED = [125.0, 31.0, 0.0, 64.0, 12.0]  # 003's (y_p - t_p) x_p column
 
 
+@pytest.mark.catalog("F3")
 def test_f3_printed_46_4_needs_t4_8_and_a_slip_in_row_1():
     # 003's one-variable GD step (w1 = 2, lambda = 0.01, y = w1 x). The code recomputes the
     # table under both readings of t4; neither reproduces 46.4 (docs/errata.md, F3).
@@ -1008,6 +1021,7 @@ def test_f3_printed_46_4_needs_t4_8_and_a_slip_in_row_1():
     assert (round(grad, 1), round(w_new, 2)) == (54.0, 1.46)
 
 
+@pytest.mark.catalog("F4")
 def test_f4_printed_gradients_come_from_t4_8_and_the_mean_loss():
     # 003 prints dloss/dw0 = 4.74, dloss/dw1 = 38.8 for w0 = -1, w1 = 2; which reading of
     # its data reproduces them? t4 in {2 (table), 8 (F3's arithmetic)} x loss {mean, sum}
@@ -1026,6 +1040,7 @@ def test_f4_printed_gradients_come_from_t4_8_and_the_mean_loss():
     assert hits == [("t4=8", "mean")]
 
 
+@pytest.mark.catalog("F5")
 def test_f5_lms_online_pass_matches_torch_sgd_one_example_at_a_time(rng):
     X = np.column_stack([np.ones(12), rng.normal(size=(12, 2))])  # bias folded in
     t, w0 = rng.normal(size=12), rng.normal(size=3)
@@ -1039,6 +1054,7 @@ def test_f5_lms_online_pass_matches_torch_sgd_one_example_at_a_time(rng):
     assert_close(w, p)
 
 
+@pytest.mark.catalog("F5")
 def test_f5_minibatch_lms_step_matches_torch_and_has_one_lambda_not_two(rng):
     X, t, w0 = rng.normal(size=(8, 3)), rng.normal(size=8), rng.normal(size=3)
     lam = 0.3
@@ -1053,6 +1069,7 @@ def test_f5_minibatch_lms_step_matches_torch_and_has_one_lambda_not_two(rng):
     assert_close(twice - w0, lam * (w - w0))
 
 
+@pytest.mark.catalog("F5")
 def test_f5_lms_settles_on_least_squares_where_the_perceptron_never_settles():
     # XOR with a bias input: not linearly separable (003). The perceptron rule (threshold
     # y) keeps changing w every epoch; the LMS rule (linear y) has a meaningful minimum,
@@ -1077,6 +1094,7 @@ def test_f5_lms_settles_on_least_squares_where_the_perceptron_never_settles():
                  w + 0.5 * (0.0 - 1.0) * x)
 
 
+@pytest.mark.catalog("F6")
 def test_f6_one_sgd_step_of_a_sigmoid_unit_matches_torch():
     # 003: w1 = -2, w0 = 1, lambda = 1, example (x = 2, t = 1), cross-entropy
     w = so.delta_rule_online(np.array([1.0, -2.0]), np.array([[1.0, 2.0]]), np.array([1.0]),
@@ -1101,6 +1119,7 @@ def test_f6_one_sgd_step_of_a_sigmoid_unit_matches_torch():
 # ---- F2, F7, F8, F9: the GD / SGD machinery -----------------------------------------------
 
 
+@pytest.mark.catalog("F2")
 def test_f2_batch_gd_matches_torch_full_batch_steps_and_stops_when_the_loss_stops(rng):
     # 003's rule: Delta w_i = -lambda sum_p dloss/dy_p dh/dw_i (a sum over D), epoch by epoch
     X, t = rng.normal(size=(10, 2)), rng.normal(size=10)
@@ -1125,6 +1144,7 @@ def test_f2_batch_gd_matches_torch_full_batch_steps_and_stops_when_the_loss_stop
     assert np.all(np.diff(losses) <= 0)
 
 
+@pytest.mark.catalog("F7")
 def test_f7_subgradient_sgd_matches_torch_autograd_through_abs(rng):
     X = rng.integers(-3, 4, size=(80, 3)).astype(float)
     w_true = np.array([1.0, -1.0, 2.0])
@@ -1149,6 +1169,7 @@ def test_f7_subgradient_sgd_matches_torch_autograd_through_abs(rng):
     assert loss[1] < 0.1 * loss[0]
 
 
+@pytest.mark.catalog("F7")
 @settings(max_examples=20)
 @given(u=st.lists(st.integers(-3, 3), min_size=3, max_size=3),
        x=st.lists(st.integers(-3, 3), min_size=3, max_size=3),
@@ -1162,6 +1183,7 @@ def test_f7_sign_choice_is_a_subgradient_also_at_the_kink(u, x, v):
         assert so.absolute_loss(v, x, y) >= so.absolute_loss(u, x, y) + g @ (v - u) - 1e-12
 
 
+@pytest.mark.catalog("F8")
 @pytest.mark.parametrize("n, size, drop_last", [(64, 16, False), (50, 16, False), (50, 16, True),
                                                 (7, 10, False), (1, 1, False)])
 def test_f8_an_epoch_has_ceil_n_over_s_batches_like_dataloader(n, size, drop_last, rng):
@@ -1177,6 +1199,7 @@ def test_f8_an_epoch_has_ceil_n_over_s_batches_like_dataloader(n, size, drop_las
         assert not np.array_equal(seen, np.concatenate(so.minibatches(n, size, rng)))
 
 
+@pytest.mark.catalog("F8")
 def test_f8_minibatch_sgd_epochs_match_torch_on_the_same_batches(rng):
     X, t = rng.normal(size=(50, 3)), rng.normal(size=50)
     w, sopt = [np.zeros(3)], so.SGD(0.1)
@@ -1191,6 +1214,7 @@ def test_f8_minibatch_sgd_epochs_match_torch_on_the_same_batches(rng):
             assert_close(p, w[0])
 
 
+@pytest.mark.catalog("F9")
 def test_f9_momentum_step_tends_to_eps_over_one_minus_mu():
     lr, mu, steps = 0.1, 0.9, 300
     m = so.momentum_steady_state(lr, mu, steps)
@@ -1210,6 +1234,7 @@ def test_f9_momentum_step_tends_to_eps_over_one_minus_mu():
     assert_close(np.array(steps_torch), m, rtol=1e-9)  # p accumulates 300 rounded additions
 
 
+@pytest.mark.catalog("F16")
 def test_f16_weight_decay_form_is_torch_sgd_weight_decay_and_shrinks_w_without_gradient(rng):
     w, g = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     lr, lam = 0.1, 0.5
@@ -1225,6 +1250,7 @@ def test_f16_weight_decay_form_is_torch_sgd_weight_decay_and_shrinks_w_without_g
     assert_close(so.l2_update(w, np.zeros_like(w), lr=lr, lam=lam), (1 - lr * lam) * w)
 
 
+@pytest.mark.catalog("F17")
 def test_f17_l1_update_is_autograd_of_the_l1_penalty_with_sign_0_equal_0(rng):
     w, g = rng.normal(size=6), rng.normal(size=6)
     w[[1, 4]] = 0.0  # the kink: sign(0) = 0 in the notes' rule here and in torch's abs
@@ -1251,6 +1277,7 @@ def _bowl():
     return X, X @ w_true + 0.5 * rng.normal(size=20), X @ w_true, w_true
 
 
+@pytest.mark.catalog("F18")
 def test_f18_linear_neuron_bowl_gd_descends_monotonically_while_sgd_keeps_circling():
     X, t, t_exact, w_true = _bowl()
     H = X.T @ X / len(X)  # the Hessian of the squared error: constant, so a quadratic bowl
@@ -1295,6 +1322,7 @@ def test_f18_linear_neuron_bowl_gd_descends_monotonically_while_sgd_keeps_circli
             assert_close(p, sgd[k])
 
 
+@pytest.mark.catalog("F19")
 @settings(max_examples=18)
 @given(k=st.integers(-3, 3),
        c=st.sampled_from([0.05, 0.5, 0.99, 1.0, 1.5, 1.9, 2.0, 2.1, 3.0]))
@@ -1323,6 +1351,7 @@ def test_f19_gd_on_a_quadratic_converges_iff_lr_is_below_two_over_a(k, c):
         assert p.item() == pytest.approx(path[k, 0], rel=1e-12)
 
 
+@pytest.mark.catalog("F19")
 def test_f19_a_tiny_learning_rate_stalls():
     a, lr, steps = 1.0, 1e-4, 1000
     path, _ = so.iterate_until_divergence(lambda w: a * w, np.array([1.0]), so.SGD(lr),
@@ -1331,6 +1360,7 @@ def test_f19_a_tiny_learning_rate_stalls():
     assert path[-1, 0] == pytest.approx((1 - lr * a) ** steps, rel=1e-12)
 
 
+@pytest.mark.catalog("F20")
 def test_f20_momentum_can_hurt_slower_on_a_quadratic_divergent_on_a_quartic():
     # 002: momentum "sometimes accelerates, sometimes has almost no effect, but it cannot
     # hurt". Two counterexamples (docs/errata.md, F20):
@@ -1398,6 +1428,7 @@ def _train_digits(factory, seed: int, epochs: int = 3, batch: int = 64) -> float
         return (model(X[test]).argmax(dim=1) == y[test]).float().mean().item()
 
 
+@pytest.mark.catalog("F10", "F13", "F14", "F15")
 @pytest.mark.parametrize("name", list(DIGIT_PAIRS))
 def test_notes_optimizers_train_digits_to_the_accuracy_of_their_builtins(name):
     notes, builtin = DIGIT_PAIRS[name]
