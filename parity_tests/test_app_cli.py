@@ -23,14 +23,7 @@ from torchref.autoencoders import Autoencoder, codes_are_distinct, reconstructs_
 CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Networks this small gain nothing from a second thread, and on a shared machine an idle
-    # OpenMP thread costs milliseconds per operation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @contextlib.contextmanager

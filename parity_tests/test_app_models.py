@@ -22,15 +22,7 @@ from lightning_app.models import (
 from parity_tests.helpers import F64, assert_close
 from torchref import autoencoders as tae
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Networks this small gain nothing from a second thread, and on a shared machine an idle
-    # OpenMP thread costs milliseconds per operation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _trainer(**kwargs) -> pl.Trainer:

@@ -369,14 +369,7 @@ def assert_runs_match(case: Case, problem: Problem, dtype, steps: int = STEPS, *
     return run
 
 
-@pytest.fixture(autouse=True)
-def _one_intra_op_thread():
-    # Every tensor here is tiny: intra-op threads only add synchronization (measured: the MLP
-    # runs were ~3x slower with 2 threads on a busy 2-core machine). Restored afterwards.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.catalog("F1", "F9", "F10", "F12", "F13", "F14", "F15", "F16", "F17")

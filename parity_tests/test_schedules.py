@@ -36,13 +36,7 @@ SEQUENCE_CASES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_intra_op_thread():
-    # tiny tensors: intra-op threads only add synchronization (see test_optim)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _torch_lrs(name: str, n: int, **hparams) -> np.ndarray:
