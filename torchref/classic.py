@@ -2,9 +2,10 @@
 perceptron as SGD on the perceptron criterion, connection graphs of modules, the inhibitory
 unit (catalog A1, A9, B8, E1-E4, E6-E9).
 
-Imports torch, the standard library's `graphlib`, `torchref.activations` (`Step`) and
-`scratch.validation` (shared error wording) only; it never imports the rest of `scratch`, so
-every parity test compares two independent computations.
+Imports torch, the standard library's `graphlib`, `torchref.activations` (`Step`),
+`scratch.validation` (shared error wording) and `scratch.perceptron_trace` (the trace's
+records and table: presentation, no arithmetic) only; it never imports the rest of `scratch`,
+so every parity test compares two independent computations.
 
 `python -m torchref.classic perceptron-and` prints the trace of 003's AND exercise
 (inputs, weights before, output, target, update, one row per presentation) and the
@@ -24,12 +25,12 @@ import graphlib
 import itertools
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from scratch.perceptron_trace import PerceptronResult, PerceptronRow, format_perceptron_trace
 from scratch.validation import Choice, Interval, check_interval
 from torchref.activations import SignUnit, Step
 
@@ -250,49 +251,6 @@ def perceptron_criterion(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return -((t - y) * z).sum()
 
 
-@dataclass(frozen=True)
-class PerceptronRow:
-    """One presentation: inputs, weights before, z, output, target, update, epoch."""
-
-    epoch: int
-    x: torch.Tensor
-    w_before: torch.Tensor
-    z: float
-    y: float
-    t: float
-    dw: torch.Tensor
-
-    @property
-    def updated(self) -> bool:
-        return self.y != self.t
-
-
-@dataclass(frozen=True)
-class PerceptronResult:
-    """As `scratch.classic.PerceptronResult`, with tensors. `converged=False` is a result."""
-
-    w: torch.Tensor
-    converged: bool
-    epochs: int
-    n_updates: int
-    updates_per_epoch: tuple[int, ...]
-    trace: tuple[PerceptronRow, ...] = field(repr=False)
-
-    @property
-    def message(self) -> str:
-        w = ", ".join(f"{v:.4g}" for v in self.w.tolist())
-        if self.converged:
-            return (
-                f"converged after {self.epochs} epochs ({len(self.trace)} presentations, "
-                f"{self.n_updates} updates): w = ({w})"
-            )
-        return (
-            f"did NOT converge in {self.epochs} epochs ({self.n_updates} updates, "
-            f"{self.updates_per_epoch[-1]} in the last epoch): w = ({w}); "
-            f"the data may not be linearly separable"
-        )
-
-
 def perceptron_train(
     X: torch.Tensor, t: torch.Tensor, w0: torch.Tensor, lr: float = 1.0, max_epochs: int = 100
 ) -> PerceptronResult:
@@ -344,30 +302,6 @@ def perceptron_train(
         w.detach()[0].clone(), per_epoch[-1] == 0, len(per_epoch), sum(per_epoch),
         tuple(per_epoch), tuple(trace),
     )
-
-
-def format_perceptron_trace(result: PerceptronResult, rows: int | None = None) -> str:
-    """The notes' table: row, epoch, inputs, weights before, output, target, update; then
-    the convergence line. Numbers with 4 significant digits (0.6000000000000001 -> 0.6)."""
-    d = result.trace[0].x.numel() if result.trace else 0
-    head = ["row", "epoch"] + [f"x{j}" for j in range(d)] + [f"w{j}" for j in range(d)]
-    lines = ["  ".join(f"{h:>6}" for h in head + ["output", "target"]) + "  update"]
-    shown = result.trace if rows is None else result.trace[:rows]
-    for i, r in enumerate(shown, 1):
-        if r.updated:
-            verb = "add" if r.t > r.y else "subtract"
-            upd = f"{verb} ({', '.join(f'{abs(v):.4g}' for v in r.dw.tolist())})"
-        else:
-            upd = "-"
-        cells = (
-            [f"{i:>6d}", f"{r.epoch:>6d}"]
-            + [f"{v:>6.4g}" for v in r.x.tolist()]
-            + [f"{v:>6.4g}" for v in r.w_before.tolist()]
-            + [f"{r.y:>6.0f}", f"{r.t:>6.0f}"]
-        )
-        lines.append("  ".join(cells) + "  " + upd)
-    lines.append(result.message)
-    return "\n".join(lines)
 
 
 def and_exercise(dtype=torch.float64) -> dict:
