@@ -34,7 +34,10 @@ from pathlib import Path
 
 from torchref.catalog_data import ROWS
 
-__all__ = ["Entry", "Tag", "CATALOG", "TAGS", "by_id", "main", "problems", "parse_tag"]
+__all__ = [
+    "Entry", "Tag", "CATALOG", "TAGS", "by_id", "main", "problems", "parse_tag", "docstring_tags",
+    "marker_tags", "collect_tags",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH_ROOMS = ("scratch",)
