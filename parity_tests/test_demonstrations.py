@@ -434,6 +434,7 @@ def test_hidden_path_depth_of_a_layered_network_is_its_number_of_hidden_layers(s
     assert depth == len(sizes) - 2
     model = load_numpy_params(MLP(sizes, head="regression").double(), params)
     assert sd.hidden_path_depth(tc.connection_graph(model), inputs, outputs) == depth
+    assert td.hidden_layers(model) == depth  # 002's count of layers, read off the module
     # 000 calls it deep iff some path crosses more than one hidden unit; 002 iff more than one
     # hidden layer: the same verdict on every layered network.
     assert (depth > 1) == (len(sizes) - 2 > 1)

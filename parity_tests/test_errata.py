@@ -311,3 +311,10 @@ def test_f21_a_non_convex_loss_with_a_global_minimum_and_a_convex_one_without():
     ces = [ce for _, ce in r["separable_ce"]]
     assert all(a > b for a, b in zip(ces, ces[1:], strict=False))  # falling, never reaching 0
     assert r["separable_ce_curvature"] > 0  # convex
+    nets = [sd.SYMMETRIC_NET, sd.swap_hidden_units(sd.SYMMETRIC_NET),
+            [(a + b) / 2 for a, b in zip(sd.SYMMETRIC_NET, sd.swap_hidden_units(sd.SYMMETRIC_NET),
+                                         strict=True)]]
+    theirs = td.global_minimum_vs_convexity(nets, sd.SYMMETRIC_X)
+    assert_close(theirs["losses"], r["losses"])
+    assert_close(theirs["separable_ce"], r["separable_ce"])
+    assert theirs["separable_ce_curvature"] == pytest.approx(r["separable_ce_curvature"], rel=1e-6)

@@ -578,3 +578,44 @@ __all__ += [
     "lif_rate",
     "firing_probability",
 ]
+
+
+# ---- B12, F21 ------------------------------------------------------------------------------
+
+
+def hidden_layers(model: nn.Module) -> int:
+    """002's count: the hidden layers of a layered network, its `nn.Linear` layers but the last.
+
+    A network is deep, by 002 §4 and §4.1.1, when this is more than 1; the scratch side counts
+    000's way instead (`scratch.demonstrations.hidden_path_depth` on the module's connection
+    graph, `torchref.classic.connection_graph`), and the two agree. Catalog: B12 (000, 002).
+    """
+    return len(linear_layers(model)) - 1
+
+
+def global_minimum_vs_convexity(nets, X, ws=(0.0, 1.0, 10.0, 30.0)) -> dict:
+    """The F21 numbers by torch: the mean squared error of each 1-2-1 ReLU network of `nets`
+    (scratch params, loaded into `MLP([1, 2, 1], "relu", "regression")`) against the first
+    one's outputs at X, and `C(w)`, `C''(w)` of logistic regression on the separable pair
+    x = -1 (t = 0), x = 1 (t = 1) by `F.binary_cross_entropy_with_logits` and autograd twice.
+    Catalog: F21 (002). Returns `losses`, `separable_ce` [(w, C)], `separable_ce_curvature`.
+    """
+    X = torch.as_tensor(X)
+    models = [load_numpy_params(MLP([1, 2, 1], "relu", head="regression"), p) for p in nets]
+    with torch.no_grad():
+        y = models[0](X)
+        losses = [float(head_loss(m(X), y, "regression")) for m in models]
+    x = torch.tensor([-1.0, 1.0], dtype=torch.float64)
+    t = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    ce, curv = [], []
+    for w0 in ws:
+        w = torch.tensor(float(w0), dtype=torch.float64, requires_grad=True)
+        c = F.binary_cross_entropy_with_logits(w * x, t)
+        (g,) = torch.autograd.grad(c, w, create_graph=True)
+        (h,) = torch.autograd.grad(g, w)
+        ce.append((float(w0), c.item()))
+        curv.append(h.item())
+    return {"losses": losses, "separable_ce": ce, "separable_ce_curvature": min(curv)}
+
+
+__all__ += ["hidden_layers", "global_minimum_vs_convexity"]
