@@ -386,6 +386,7 @@ def l2_cost(params, lam: float, m: int) -> float:
     """The notes' weight penalty `lambda/(2m) sum_l sum_ij (W_l)_ij^2`, biases excluded (C4).
 
     Catalog: C4 (004). PyTorch: `MLP.loss(..., l2=lam)`. Shapes: params [W1, b1, ...].
+    Erratum: docs/errata.md#c4
     """
     lam = check_interval("l2", lam, _NONNEG)
     params = check_params(params)
@@ -506,6 +507,7 @@ def forward_folded(
     Shapes: thetas[l-1] = Theta^(l) (s_(l+1), s_l + 1); x (s_1,) one example or (s_1, m)
     examples as columns. Returns (z, a): dicts keyed by layer number, z[l] for l = 2..L,
     a[l] for l = 1..L; a[l] has s_l + 1 rows (bias unit first) for l < L.
+    Erratum: docs/errata.md#b11
     """
     L = len(thetas) + 1
     names = hidden_activations(activations, L - 2)

@@ -146,11 +146,13 @@ def l2_update(w: np.ndarray, dw: np.ndarray, *, lr: float, lam: float) -> np.nda
     """One GD step on `L + lambda/2 ||w||^2` ("weight decay").
 
     Notes: `w_{i+1} = w_i - eps (dL/dw + lambda w) = (1 - eps lambda) w - eps dL/dw`
-    (002 §4.4.2); with `0 < eps lambda < 1` the weight shrinks every step whatever the gradient.
+    (002 §4.4.2); with `0 < eps lambda < 1` the factor shrinks w before the gradient step, but
+    the step can still make |w| grow (the notes say "whatever the gradient").
     Catalog: F16 (002 §4.4.2).
     PyTorch: `torch.optim.SGD(lr=eps, weight_decay=lambda)` adds `lambda w` to the gradient: the
     same rule (and for Adam it is `Adam(weight_decay=...)`, not the decoupled `AdamW`).
     Shapes: w and dw the same shape; returns a new array.
+    Erratum: docs/errata.md#f16
     """
     return (1.0 - lr * lam) * w - lr * dw
 
@@ -691,6 +693,7 @@ def delta_rule_batch(w, X, t, *, lr: float) -> np.ndarray:
     `lambda/m sum lambda (t_p - y_p) x_ip` with lambda twice (docs/errata.md, F5): one lambda.
     Catalog: F5 (003). PyTorch: `SGD(lr)` on `F.mse_loss(X @ w, t) / 2` (mean over the batch).
     Shapes: w (d,), X (m, d), t (m,). Returns a new w.
+    Erratum: docs/errata.md#f5
     """
     y = X @ w  # (m,)
     return w + lr / X.shape[0] * (X.T @ (t - y))
@@ -728,6 +731,7 @@ def subgradient_sgd(
     `lr` is a constant or a function of the step t = 0, 1, ... returning eta_{t+1}.
     Catalog: F7 (002). PyTorch: `SGD` + autograd through `torch.abs`, lr from a LambdaLR.
     Shapes: w0 (d,), X (T, d), y (T,). Returns the path (T+1, d), w0 first.
+    Erratum: docs/errata.md#f7
     """
     w = check_array("w0", w0, ndim=1).copy()
     path = [w.copy()]
