@@ -81,7 +81,8 @@ def forward_table(weights, biases, X, activations: Sequence[str]):
     001 (B1): `Z[l] = W[l] A[l-1] + b[l]`, `A[l] = g[l](Z[l])`, `A[0] = X`; with the bias
     folded in (B5, 004) the same numbers are `z^(l+1) = Theta^(l) a^(l)`, a_0 = 1.
     `activations[l]` names layer l+1's g (softmax allowed for the output layer, over each
-    example's K outputs). Catalog: B1, B5, B6 (003's worked example).
+    example's K outputs).
+    Catalog: B1, B5, B6 (001, 003, 004)
     Shapes: weights[l] (n_{l+1}, n_l); biases[l] (n_{l+1},); X (m, n_0) one example a row.
     Returns (z, a): lists of L arrays (m, n_l); the input is not included.
     """
@@ -104,8 +105,9 @@ def loss_table(z_L, a_L, T, loss: str, activation: str) -> np.ndarray:
       bce       -sum_k [t_k log a_k + (1 - t_k) log(1 - a_k)]   (C2/C5; from the logits when
                 the output is sigmoid, so a saturated unit gives the exact, finite loss)
       cce       -sum_k t_k log a_k, a = softmax(z)              (C6, from the logits)
-    Catalog: C1, C2, C5, C6. The cost is the mean of these over the m examples (001's
-    J = 1/m sum_i L). Shapes: z_L, a_L, T (m, K) -> (m,).
+    The cost is the mean of these over the m examples (001's J = 1/m sum_i L).
+    Catalog: C1, C2, C5, C6 (001, 002, 003, 004)
+    Shapes: z_L, a_L, T (m, K) -> (m,).
     """
     LOSSES.check("loss", loss)
     m, K = a_L.shape
@@ -129,7 +131,9 @@ def loss_grad_table(a_L, T, loss: str) -> np.ndarray:
     """dL_i/da[L] for each example (the loss's own derivative, before g'(z)).
 
     half_sse `a - t`, sse `2(a - t)`, mse `2(a - t)/K`, bce `(a - t)/(a(1 - a))` (003's
-    `dC/dy`), cce `-t/a`. Catalog: C1, C2, C6. Shapes: a_L, T (m, K) -> (m, K).
+    `dC/dy`), cce `-t/a`.
+    Catalog: C1, C2, C6 (002, 003)
+    Shapes: a_L, T (m, K) -> (m, K).
     """
     LOSSES.check("loss", loss)
     m, K = a_L.shape
@@ -151,7 +155,8 @@ def output_delta_table(z_L, a_L, T, loss: str, activation: str) -> np.ndarray:
     `delta = a - t` (derived in `scratch.backprop.output_delta`), and so for softmax with the
     categorical cross-entropy; those two use the cancelled form (exact where a saturates).
     Every other pair multiplies `loss_grad_table` by g'(z[L]) element by element.
-    Catalog: D6. Shapes: z_L, a_L, T (m, K) -> (m, K).
+    Catalog: D6 (004)
+    Shapes: z_L, a_L, T (m, K) -> (m, K).
     """
     if (loss, activation) == ("bce", "sigmoid"):
         return output_delta(a_L, T, "binary")
@@ -169,7 +174,8 @@ def backward_table(weights, X, a, delta_L, g_prime):
     (lambda = 0) is the gradient of the mean cost.
     `g_prime[l]` holds g'(z) of layer l+1 (m, n_{l+1}) for the hidden layers (the output
     layer's entry is not used: its g' is inside delta_L).
-    Catalog: D4, D6, D7. Shapes: weights[l] (n_{l+1}, n_l); X (m, n_0); a[l] (m, n_{l+1});
+    Catalog: D4, D6, D7 (001, 004)
+    Shapes: weights[l] (n_{l+1}, n_l); X (m, n_0); a[l] (m, n_{l+1});
     delta_L (m, n_L). Returns a dict of lists by layer: "delta" (m, n_l), "grad_W_each"
     (m, n_l, n_{l-1}), "grad_b_each" (m, n_l), "Delta_W", "Delta_b" (running sums after
     each example, the same shapes), "grad_W" (n_l, n_{l-1}) and "grad_b" (n_l,) (= D).
@@ -237,7 +243,8 @@ def mlp_step(
     Forward (B1), per-example loss (C1/C2/C6), output delta (D6), hidden deltas and
     per-example gradients (D4, D6), 004's accumulation Delta and D = Delta/m (D7), then the
     GD update `W[l] <- W[l] - lr D[l]`, `b[l] <- b[l] - lr dJ/db[l]` (001, F1; biases kept
-    when `update_biases` is False). Catalog: B1, D4, D6, D7, F1.
+    when `update_biases` is False).
+    Catalog: B1, D4, D6, D7, F1 (001, 004)
     PyTorch: the same numbers from autograd of the mean cost and `torch.optim.SGD(lr)`
     (torchref.trace cross-checks every one on every run).
     Shapes: weights[l] (n_{l+1}, n_l), biases[l] (n_{l+1},), X (m, n_0), T (m, n_L);
@@ -292,7 +299,9 @@ def linear_unit_table(w, X, t, lr: float, reduction: str = "mean") -> LinearStep
         w_i <- w_i + Delta w_i
     for the loss `1/(2m) sum_p (y_p - t_p)^2` (`reduction="mean"`, C1's half mean) or
     `1/2 sum_p (y_p - t_p)^2` (`"sum"`, 003's general rule summed over D; F4 shows which
-    one its example uses). Catalog: F3, F4, C1. PyTorch: autograd of
+    one its example uses).
+    Catalog: F3, F4, C1 (003)
+    PyTorch: autograd of
     `0.5 * ((X @ w - t)**2).mean()` (or `.sum()`) and `torch.optim.SGD(lr)`.
     Shapes: w (d,); X (m, d); t (m,).
     """
@@ -317,7 +326,8 @@ def torch_momentum_update(w, g, v, *, lr: float, mu: float):
     """torch.optim.SGD(momentum=mu): `v <- mu v + g`, `w <- w - lr v`. Returns (w, v).
 
     The notes' form (F9, `scratch.optim.momentum_update`) keeps `m = -lr v` instead. On the
-    first step torch sets v = g, which is `mu * 0 + g`. Catalog: F9.
+    first step torch sets v = g, which is `mu * 0 + g`.
+    Catalog: F9 (002 §4.3.5)
     """
     v = mu * v + g
     return w - lr * v, v
@@ -328,7 +338,7 @@ def torch_nesterov_update(w, g, v, *, lr: float, mu: float):
 
     torch's parameter is the notes' look-ahead point `w + mu m` (Sutskever's form; F10,
     `scratch.optim.nesterov_update`); g is the gradient at torch's parameter. Returns (w, v).
-    Catalog: F10.
+    Catalog: F10 (002 §4.3.5)
     """
     v = mu * v + g
     return w - lr * (g + mu * v), v
@@ -337,7 +347,8 @@ def torch_nesterov_update(w, g, v, *, lr: float, mu: float):
 def torch_adagrad_update(w, g, s, *, lr: float, eps: float):
     """torch.optim.Adagrad: `s <- s + g^2`, `w <- w - lr g / (sqrt(s) + eps)`. Returns (w, s).
 
-    The notes' form (F12) puts eps0 inside the root: `eps / sqrt(alpha + eps0)`. Catalog: F12.
+    The notes' form (F12) puts eps0 inside the root: `eps / sqrt(alpha + eps0)`.
+    Catalog: F12 (002 §4.3.5)
     """
     s = s + g * g
     return w - lr * g / (np.sqrt(s) + eps), s
@@ -346,7 +357,8 @@ def torch_adagrad_update(w, g, s, *, lr: float, eps: float):
 def torch_rmsprop_update(w, g, v, *, lr: float, beta: float, eps: float):
     """torch.optim.RMSprop(alpha=beta): `v <- beta v + (1 - beta) g^2`,
     `w <- w - lr g / (sqrt(v) + eps)`; the notes' (F13) put eps0 inside the root. Returns
-    (w, v). Catalog: F13.
+    (w, v).
+    Catalog: F13 (002 §4.3.5)
     """
     v = beta * v + (1.0 - beta) * (g * g)
     return w - lr * g / (np.sqrt(v) + eps), v
@@ -359,7 +371,8 @@ def torch_adam_update(w, g, m, v, step: int, *, lr: float, beta1: float, beta2: 
     `m <- beta1 m + (1 - beta1) g`, `v <- beta2 v + (1 - beta2) g^2`,
     `w <- w - lr m_hat / (sqrt(v_hat) + eps)` with `m_hat = m / (1 - beta1^step)`,
     `v_hat = v / (1 - beta2^step)`. The notes (F14) swap the names of the betas and put eps0
-    inside the root. Returns (w, m, v). Catalog: F14.
+    inside the root. Returns (w, m, v).
+    Catalog: F14 (002 §4.3.5)
     """
     m = beta1 * m + (1.0 - beta1) * g
     v = beta2 * v + (1.0 - beta2) * (g * g)
@@ -402,7 +415,7 @@ def optimizer_table(
     root for Adagrad/RMSprop/Adam, Adam's betas in 002's order (beta1 for g^2, beta2 for g));
     the torch variant runs the `torch_*_update` rules above (torch.optim's formulas, Adam's
     betas in Kingma & Ba's order). `eps` is the notes' eps0 or torch's eps.
-    Catalog: F1, F9, F10, F12, F13, F14.
+    Catalog: F1, F9, F10, F12, F13, F14 (002 §4.3.5)
     Shapes: w0 (d,); every gradient (d,).
     """
     OPTIMIZERS.check("optimizer", name)

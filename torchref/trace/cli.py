@@ -9,7 +9,6 @@ wrong, or scratch and torch autograd disagree (a bug in this project: the line s
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -17,11 +16,11 @@ from pathlib import Path
 
 from torchref.trace import graph, linear, mlp, optimizer, perceptron
 from torchref.trace.check import WRONG, Cell, check, render_cells, summary
-from torchref.trace.core import Trace, wrap
+from torchref.trace.core import Trace, dumps, wrap
+from torchref.trace.errata import errata_lines
 from torchref.trace.inputs import Spec, TraceInputError, load
 
-__all__ = ["KINDS", "trace_file", "check_file", "examples", "Example", "run_example",
-           "errata_lines", "main"]
+__all__ = ["KINDS", "trace_file", "check_file", "examples", "Example", "run_example", "main"]
 
 KINDS = {"mlp": mlp, "linear": linear, "perceptron": perceptron, "optimizer": optimizer,
          "graph": graph}
@@ -83,35 +82,6 @@ def examples() -> dict[str, list[Example]]:
 def run_example(ex: Example) -> tuple[Trace, list[Cell]]:
     trace = trace_file(ex.kind, ex.input)
     return trace, check_file(trace, ex.check)
-
-
-def correct_text(ours: float, decimals: int) -> str:
-    """Our value written with 2 more decimals than the document (4 significant at least)."""
-    if ours != 0 and abs(ours) < 1e-3:
-        return f"{ours:.3e}"
-    return f"{ours:.{max(decimals + 2, 3 - _magnitude(ours))}f}"
-
-
-def _magnitude(v: float) -> int:
-    import math
-
-    return int(math.floor(math.log10(abs(v)))) if v else 0
-
-
-def errata_lines(id_: str, runs: list[tuple[Example, list[Cell]]]) -> list[str]:
-    """The machine-readable `**Trace**` bullet of an erratum: every cell the run does not
-    mark ok, as `path` document D, correct C (docs/trace.md describes the format)."""
-    lines = []
-    for ex, cells in runs:
-        bad = [c for c in cells if c.mark not in ("ok", "shown")]
-        if not bad:
-            continue
-        reading = f" (reading {ex.reading})" if ex.reading else ""
-        pairs = "; ".join(f"`{c.path}` document {c.yours}, correct "
-                          f"{correct_text(c.ours, c.decimals)}" for c in bad)
-        lines.append(f"- **Trace** (`python -m torchref.trace example {id_}`){reading}: "
-                     f"{pairs}.")
-    return lines
 
 
 # ---- output ----------------------------------------------------------------------------------
@@ -198,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     text, doc, rc = _report(trace, cells, args.decimals, Path(args.check or "").name)
-    print(json.dumps(doc, indent=1) if args.json else "\n".join(text))
+    print(dumps(doc) if args.json else "\n".join(text))
     return rc
 
 
@@ -229,6 +199,6 @@ def _main_example(args) -> int:
     if args.errata:
         print("\n".join(errata))
         return 0
-    print(json.dumps(docs, indent=1) if args.json else "\n".join(texts).rstrip())
+    print(dumps(docs) if args.json else "\n".join(texts).rstrip())
     return rc
 

@@ -11,6 +11,7 @@ Imports NumPy only.
 
 from __future__ import annotations
 
+import json
 import math
 import textwrap
 from collections.abc import Callable
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Trace", "Agreement", "compare", "check_finite", "wrap", "plain", "fmt", "table",
-           "WIDTH", "RTOL", "ATOL"]
+__all__ = ["Trace", "Agreement", "compare", "check_finite", "wrap", "dumps", "plain", "fmt",
+           "table", "WIDTH", "RTOL", "ATOL"]
 
 # Both sides compute in float64; only the order of operations differs.
 RTOL, ATOL = 1e-10, 1e-12
@@ -109,6 +110,22 @@ def compare(ours, theirs, rtol: float = RTOL, atol: float = ATOL) -> Agreement:
 _MISSING = object()
 
 
+def dumps(obj, indent: int = 0) -> str:
+    """JSON with one line per list of numbers (a vector, or a matrix row), full precision."""
+    pad = " " * indent
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        items = [f'{pad} {json.dumps(str(k))}: {dumps(v, indent + 1).lstrip()}'
+                 for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(obj, list) and obj and not all(
+            isinstance(v, bool | int | float | str) or v is None for v in obj):
+        items = [f"{pad} {dumps(v, indent + 1).lstrip()}" for v in obj]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(obj)
+
+
 def check_finite(doc) -> None:
     """Raise TraceInputError naming the first NaN/inf cell of a document (an overflow, or a
     value outside a function's domain, such as the log of an output equal to 0)."""
@@ -146,11 +163,12 @@ def plain(x):
 
 def fmt(v, decimals: int) -> str:
     """A number for the tables: at most `decimals` places, trailing zeros dropped (0.15, not
-    0.1500), scientific where that would show fewer than two digits (4.540e-05) or is huge."""
+    0.1500); scientific below 10^-min(decimals, 3) (4.540e-05: "0.0001" would hide it) and
+    from 10^7 up."""
     v = float(v)
     if not math.isfinite(v):
         return str(v)
-    if v != 0 and (abs(v) < 10.0 ** (1 - decimals) or abs(v) >= 1e7):
+    if v != 0 and (abs(v) < 10.0 ** -min(decimals, 3) or abs(v) >= 1e7):
         return f"{v:.{max(decimals - 1, 1)}e}"
     text = f"{v:.{decimals}f}"
     if "." in text:

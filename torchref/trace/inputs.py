@@ -144,7 +144,8 @@ class Spec:
     def flag(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
-            raise TraceInputError(f"{key}: expected true or false, got {value!r}")
+            shown = getattr(value, "text", repr(value))
+            raise TraceInputError(f"{key}: expected true or false, got {shown}")
         return value
 
     def name_of(self, key: str, choice, default: str | None = None) -> str:

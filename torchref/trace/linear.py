@@ -87,7 +87,6 @@ def _torch_run(unit: Unit, steps: int) -> list[dict]:
 
     X, t = torch.tensor(unit.X), torch.tensor(unit.t)
     w = torch.tensor(unit.w, requires_grad=True)
-    opt = torch.optim.SGD([w], lr=unit.lr)
     docs = []
     for _ in range(steps):
         before = w.detach().numpy().copy()
@@ -96,10 +95,10 @@ def _torch_run(unit: Unit, steps: int) -> list[dict]:
         contribution = torch.stack([torch.autograd.grad(per_row[p], w, retain_graph=True)[0]
                                     for p in range(len(t))])
         loss = per_row.mean() if unit.reduction == "mean" else per_row.sum()
-        opt.zero_grad()
-        loss.backward()
-        grad = w.grad.numpy().copy()
-        opt.step()
+        (grad_t,) = torch.autograd.grad(loss, w)
+        grad = grad_t.numpy().copy()
+        with torch.no_grad():  # torch.optim.SGD's step, written out (see mlp._torch_run)
+            w -= unit.lr * grad_t
         docs.append(_document(unit, before, y.detach().numpy(), (y - t).detach().numpy(),
                               contribution.numpy(), loss.item(), grad,
                               w.detach().numpy().copy()))

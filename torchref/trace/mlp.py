@@ -223,6 +223,8 @@ def _scratch_run(net: Net, steps: int, slip=None) -> list[dict]:
                 z, a = st.forward_table(W_used, b_used, net.X, net.activations)
                 docs.append(_document(net, W, b, z, a))
                 return docs
+            if net.loss == "bce" and net.activations[-1] != "sigmoid":
+                _check_bce_outputs(net, W_used, b_used)
             res = st.mlp_step(W_used, b_used, net.X, net.T, net.activations, net.loss,
                               net.lr if steps else None, net.update_biases, **over)
         step = {k: getattr(res, k) for k in ("delta", "grad_W", "grad_b", "grad_W_each",
@@ -237,6 +239,15 @@ def _scratch_run(net: Net, steps: int, slip=None) -> list[dict]:
             break
         W, b = step["new_W"], step["new_b"]
     return docs
+
+
+def _check_bce_outputs(net: Net, W, b) -> None:
+    _, a = st.forward_table(W, b, net.X, net.activations)
+    lo, hi = float(a[-1].min()), float(a[-1].max())
+    if lo < 0 or hi > 1:
+        raise TraceInputError(
+            f"loss: bce needs outputs in [0, 1] (the log of a probability); the output layer "
+            f"({net.activations[-1]}) gives values in [{lo:.4g}, {hi:.4g}]")
 
 
 # ---- torch autograd: the same documents, independently ------------------------------------
@@ -302,10 +313,15 @@ def _torch_run(net: Net, steps: int) -> list[dict]:
         step["Delta_b"] = [np.cumsum(g, axis=0) for g in step["grad_b_each"]]
         step["new_W"] = step["new_b"] = None
         if net.lr is not None and steps:
-            opt = torch.optim.SGD(Ws + (bs if net.update_biases else []), lr=net.lr)
-            for p, g in zip(params, mean_grads, strict=True):
-                p.grad = g
-            opt.step()
+            # torch.optim.SGD's step p <- p - lr p.grad, written out: constructing the first
+            # torch.optim optimizer of a process costs seconds (test_trace.py checks that the
+            # two agree).
+            pairs = list(zip(Ws, mean_grads[:nW], strict=True))
+            if net.update_biases:
+                pairs += list(zip(bs, mean_grads[nW:], strict=True))
+            with torch.no_grad():
+                for p, g in pairs:
+                    p -= net.lr * g
             step["new_W"], step["new_b"] = [np_(t) for t in Ws], [np_(t) for t in bs]
         docs.append(_document(net, W, b, [np_(t) for t in z], [np_(t) for t in a], step,
                               np_(L)))
@@ -502,7 +518,9 @@ def run(spec: Spec, steps: int | None) -> Trace:
                               "(or --steps 0 for no update)")
     try:
         docs = _scratch_run(net, n)
-    except ValueError as exc:  # a function's domain (e.g. bce of an output outside [0, 1])
+    except TraceInputError:
+        raise
+    except ValueError as exc:  # a function's domain the checks above did not foresee
         raise TraceInputError(f"loss: {exc}") from None
     check_finite(_wrap(docs))
     torch_docs = _torch_run(net, n)

@@ -178,7 +178,8 @@ def _torch_rows(p: Problem, n: int) -> list[st.OptimizerStep]:
 def _render(p: Problem, doc: dict, decimals: int) -> list[str]:
     f = lambda v: fmt(v, decimals)  # noqa: E731
     d = p.w.shape[0]
-    hp = ", ".join(f"{k} {v if isinstance(v, tuple) else fmt(v, 10)}" for k, v in p.hp.items())
+    hp = ", ".join(f"{k} {v if isinstance(v, tuple) else format(v, 'g')}"
+                   for k, v in p.hp.items())
     src = ("given gradients" if p.grads is not None else
            "f(w) = 1/2 w^T A w - b^T w")
     lines = wrap(f"{p.name} ({p.variant} variant), {hp}; {src}") + [""]

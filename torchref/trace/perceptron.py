@@ -19,7 +19,7 @@ import numpy as np
 
 from scratch import classic
 from scratch.validation import Interval
-from torchref.trace.core import Trace, fmt, plain, table
+from torchref.trace.core import Trace, fmt, plain, table, wrap
 from torchref.trace.inputs import Spec, TraceInputError
 
 __all__ = ["KEYS", "run"]
@@ -82,4 +82,4 @@ def _render(doc: dict, message: str, decimals: int) -> list[str]:
         rows.append([str(i), str(r["epoch"])] + [f(v) for v in r["x"]] + [f(v) for v in r["w"]]
                     + [f(r["z"]), f(r["y"]), f(r["t"]), upd])
     return [f"perceptron, {len(doc['rows'])} presentations", ""] + table(header, rows) + [
-        "", message]
+        ""] + wrap(message)
