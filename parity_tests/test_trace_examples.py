@@ -186,3 +186,33 @@ def test_example_without_an_id_lists_them_and_an_unknown_id_is_exit_2(capsys):
     assert all(f"  {id_} " in listing for id_ in ("B6", "D9", "D10", "F3", "I1"))
     assert cli.main(["example", "Z9"]) == 2
     assert capsys.readouterr().err.startswith("torchref.trace: error: example: unknown ID 'Z9'")
+
+
+def _normal(text: str) -> str:
+    # The last bits of a float64 difference depend on the CPU; the rest must match exactly.
+    return re.sub(r"\(largest difference [^)]*\)", "(largest difference ...)", text)
+
+
+def test_the_docs_exam_session_is_what_the_tool_prints(tmp_path, capsys):
+    # docs/trace.md's files and outputs, re-run: the walk-through cannot drift from the tool.
+    doc = (ROOT / "docs" / "trace.md").read_text()
+    blocks = re.findall(r"<!-- trace-doc: (.+?) -->\n```\w*\n(.*?)```", doc, flags=re.S)
+    runs = 0
+    for label, body in blocks:
+        if not label.startswith("run "):
+            (tmp_path / label).write_text(body)
+            continue
+        first, _, expected = body.partition("\n")
+        assert first == f"$ python -m torchref.trace {label.removeprefix('run ')}"
+        args = [str(tmp_path / a) if a.endswith(".yaml") else a for a in label.split()[1:]]
+        rc = cli.main(args)
+        out = capsys.readouterr().out
+        if expected.startswith("..."):  # the trace is elided: compare from the check on
+            expected = expected.partition("\n")[2]
+            out = out[out.index("check of"):]
+            assert rc == 1
+        else:
+            assert rc == 0
+        assert _normal(out).rstrip() == _normal(expected).rstrip()
+        runs += 1
+    assert runs == 2

@@ -334,21 +334,32 @@ def _torch_run(net: Net, steps: int) -> list[dict]:
 # ---- the usual slips ----------------------------------------------------------------------
 
 
+def _derivative_slips(own: str, where: str):
+    """(label, g'(z, a)) for the derivatives a student may use instead of `own`'s."""
+    out = [(f"derivative of the wrong activation ({other}' at {where}, which is {own})",
+            lambda z, a, o=other: get_activation(o)[1](z))
+           for other in _SLIP_ACTIVATIONS if other != own]
+    if own != "sigmoid":  # the a(1 - a) of a sigmoid unit, written for any unit
+        out.append((f"derivative of the wrong activation (the sigmoid's a(1 - a) at {where}, "
+                    f"which is {own})", lambda z, a: a * (1 - a)))
+    if own != "tanh":
+        out.append((f"derivative of the wrong activation (tanh's 1 - a^2 at {where}, which "
+                    f"is {own})", lambda z, a: 1 - a * a))
+    out.append((f"derivative of the wrong activation ({own}' taken at a instead of z, "
+                f"{where})", lambda z, a: get_activation(own)[1](a)))
+    return out
+
+
 def _slips(net: Net, steps: int) -> list[tuple[str, dict]]:
     out = []
     if any(np.any(v != 0) for v in net.biases):
         out.append(("bias forgotten",
                     lambda W, b: (W, [np.zeros_like(v) for v in b], {})))
-    L = len(net.weights)
     if net.T is not None:
-        for l in range(L - 1):
-            own = net.activations[l]
-            for other in _SLIP_ACTIVATIONS:
-                if other != own:
-                    out.append((f"derivative of the wrong activation ({other}' at layer "
-                                f"{l + 1}, which is {own})", _g_prime_slip(net, l, other, False)))
-            out.append((f"derivative of the wrong activation ({own}' taken at a instead of "
-                         f"z, layer {l + 1})", _g_prime_slip(net, l, own, True)))
+        first = 2 if net.folded else 1  # the layer numbers the tables print (004 / 001)
+        for l in range(len(net.weights) - 1):
+            for label, g in _derivative_slips(net.activations[l], f"layer {l + first}"):
+                out.append((label, _g_prime_slip(net, l, g)))
         out += _output_slips(net)
     docs = []
     for label, slip in out:
@@ -360,11 +371,11 @@ def _slips(net: Net, steps: int) -> list[tuple[str, dict]]:
     return docs
 
 
-def _g_prime_slip(net: Net, layer: int, name: str, at_a: bool):
+def _g_prime_slip(net: Net, layer: int, g_of):
     def slip(W, b):
         z, a = st.forward_table(W, b, net.X, net.activations)
         g = st.hidden_g_prime(z, net.activations)
-        g[layer] = get_activation(name)[1](a[layer] if at_a else z[layer])
+        g[layer] = g_of(z[layer], a[layer])
         return W, b, {"g_prime": g}
     return slip
 
@@ -386,12 +397,9 @@ def _output_slips(net: Net):
                  "delta = a - t)", with_delta(lambda z, a: (a - net.T) * grad(z)))]
     out = [("derivative of the output activation left out (delta = dL/da)",
             with_delta(lambda z, a: st.loss_grad_table(a, net.T, loss)))]
-    for other in _SLIP_ACTIVATIONS:
-        if other != act:
-            out.append((f"derivative of the wrong activation ({other}' at the output, "
-                        f"which is {act})",
-                        with_delta(lambda z, a, o=other: st.loss_grad_table(a, net.T, loss)
-                                   * get_activation(o)[1](z))))
+    for label, g in _derivative_slips(act, "the output"):
+        out.append((label, with_delta(
+            lambda z, a, g=g: st.loss_grad_table(a, net.T, loss) * g(z, a))))
     return out
 
 
