@@ -216,8 +216,12 @@ def render_cells(cells: list[Cell], decimals: int) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     out = []
     for k, r in enumerate(rows):
-        out.append(("  " + "  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]),
-                                      r[2].rjust(widths[2]), r[3]])).rstrip())
+        line = "  " + "  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]),
+                                 r[2].rjust(widths[2]), r[3]])
+        if len(line) > WIDTH:  # a long path: the numbers and the mark on a line of their own
+            out.append("  " + r[0])
+            line = "      " + "  ".join([r[1], r[2], r[3]])
+        out.append(line.rstrip())
         if k and cells[k - 1].slip:
             out += textwrap.wrap(f"likely slip: {cells[k - 1].slip}", WIDTH,
                                  initial_indent="      ", subsequent_indent="        ")
