@@ -473,3 +473,20 @@ def test_numbers_from_torch_and_scratch_are_float64_full_precision_in_json(tmp_p
     z = json.loads(out)["layers"][0]["z"][1]
     assert z == 0.25 * 0.05 + 0.30 * 0.10 + 0.35  # not rounded to 1 decimal
 
+
+
+def test_scratch_tables_keep_the_input_dtype_and_agree_with_float64(rng, dtype, tolerance):
+    W, b, X, T = _network(rng, "half_sse", 3)
+    W, b, X, T = ([w.astype(dtype) for w in W], [v.astype(dtype) for v in b],
+                  X.astype(dtype), T.astype(dtype))
+    res = st.mlp_step(W, b, X, T, ["tanh", "sigmoid"], "half_sse", lr=0.1)
+    ref = st.mlp_step([w.astype(np.float64) for w in W], [v.astype(np.float64) for v in b],
+                      X.astype(np.float64), T.astype(np.float64), ["tanh", "sigmoid"],
+                      "half_sse", lr=0.1)
+    for ours, theirs in ((res.delta[0], ref.delta[0]), (res.grad_W[0], ref.grad_W[0]),
+                         (res.new_W[1], ref.new_W[1]), (res.loss, ref.loss)):
+        assert np.asarray(ours).dtype == dtype
+        np.testing.assert_allclose(ours, theirs, **tolerance)
+    lin = st.linear_unit_table(W[0][0], X, T[:, 0], lr=0.1)
+    rows = st.optimizer_table("adam", "notes", W[0][0], lambda i, w: w, 2, lr=0.1)
+    assert lin.loss.dtype == lin.new_w.dtype == rows[-1].new_w.dtype == dtype

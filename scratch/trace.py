@@ -312,11 +312,9 @@ def linear_unit_table(w, X, t, lr: float, reduction: str = "mean") -> LinearStep
     error = y - t
     contribution = error[:, None] * X  # (m, d): row p is (y_p - t_p) x_p
     grad = scale * optim.linear_neuron_loss_grad(w, X, t)  # 1/m sum_p, or sum_p
-    return LinearStep(
-        y=y, error=error, contribution=contribution,
-        loss=scale * optim.linear_neuron_loss(w, X, t), grad=grad, change=-lr * grad,
-        new_w=optim.gd_update(w, grad, lr=lr),
-    )
+    loss = y.dtype.type(scale * optim.linear_neuron_loss(w, X, t))  # the input's dtype
+    return LinearStep(y=y, error=error, contribution=contribution, loss=loss, grad=grad,
+                      change=-lr * grad, new_w=optim.gd_update(w, grad, lr=lr))
 
 
 # ---- torch.optim's forms of the optimizers (the trace's "torch" variant) -------------------
@@ -420,7 +418,7 @@ def optimizer_table(
     """
     OPTIMIZERS.check("optimizer", name)
     VARIANTS.check("variant", variant)
-    w = np.array(w0, dtype=np.float64, copy=True)
+    w = check_array("w0", w0, ndim=1).copy()  # float32 stays float32
     if variant == "notes":
         return _notes_steps(name, w, grad_at, steps, lr, momentum, beta, betas, eps)
     return _torch_steps(name, w, grad_at, steps, lr, momentum, beta, betas, eps)
@@ -440,7 +438,7 @@ def _notes_steps(name, w, grad_at, steps, lr, momentum, beta, betas, eps):
     params = [w]
     for i in range(steps):
         before = params[0].copy()
-        g = np.asarray(grad_at(i, opt.grad_point(params)[0]), dtype=np.float64)
+        g = np.asarray(grad_at(i, opt.grad_point(params)[0]), dtype=w.dtype)
         opt.step(params, [g])
         state = {k: np.array(opt.state[0][k], copy=True) for k in _STATE_KEYS[name]}
         rows.append(OptimizerStep(before, g, state, params[0].copy()))
@@ -453,7 +451,7 @@ def _torch_steps(name, w, grad_at, steps, lr, momentum, beta, betas, eps):
     state = {k: np.zeros_like(w) for k in keys}
     rows = []
     for i in range(steps):
-        g = np.asarray(grad_at(i, w), dtype=np.float64)
+        g = np.asarray(grad_at(i, w), dtype=w.dtype)
         if name == "sgd":
             new = optim.gd_update(w, g, lr=lr)
         elif name == "momentum":
