@@ -65,8 +65,10 @@ def run(spec: Spec, steps: int | None) -> Trace:
     doc = plain({"expression": expression, "nodes": nodes, "value": result.value,
                  "grad": result.grad})
     bad = next((i for i, n in enumerate(result.nodes) if not n.agree), None)
-    agreement = Agreement(len(nodes), None) if bad is None else Agreement(
-        len(nodes), None, f"nodes.{result.nodes[bad].name}",
+    count = sum(np.size(n.value) + np.size(n.adjoint if n.adjoint is not None else [])
+                + sum(g is not None for g in n.local) for n in result.nodes)
+    agreement = Agreement(count, None) if bad is None else Agreement(
+        count, None, f"nodes.{result.nodes[bad].name}",
         float(np.reshape(result.nodes[bad].value, -1)[0]), float("nan"))
     named = {**{k: v for k, v in at.items()},
              **{n["name"]: n["value"] for n in nodes if n["name"] in let}}
