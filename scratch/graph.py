@@ -11,7 +11,7 @@ Like torch's `requires_grad`, a node knows whether any variable lies beneath it:
 (numbers, and ops on numbers only, such as `2*pi` or `exp(-1)`) and comparisons carry no
 adjoint (`grad` stays None) and a constant exponent is a constant, however it is written.
 
-Ops (Catalog: D13, 002 §4.2.2), each one function below:
+Ops (D13, 002 §4.2.2), each one function below:
   element-wise, broadcasting as NumPy: add, sub, mul, div, neg, pow, exp, log, log2, log10,
     sqrt, abs, sin, cos, tan, sinh, cosh, arcsin, arccos, arctan, erf, gelu, softplus,
     maximum, minimum, prelu, clip, where, lt/le/gt/ge, and every activation and threshold
@@ -861,7 +861,7 @@ def backward(output: Node, dout=None, *, cut: Iterable[tuple[Node, int]] = ()) -
     `cut` lists edges (child, parent slot) whose shares are dropped: the adjoints of the graph
     without those paths (what verify's diagnosis of a missing sum over paths compares with).
     Nodes with `requires_grad` False keep `grad` None. Returns the nodes in topological order.
-    Catalog: D13 (002 §4.2.2).
+    Catalog: D1, D13 (002 §4.2.2).
     """
     if not output.requires_grad:
         raise ValueError("backward: the output does not depend on any variable")

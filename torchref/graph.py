@@ -8,8 +8,12 @@ adjoint (`Tensor.retain_grad`). This is verify's second opinion: built-ins only,
 autograd. Where a function has a kink, the derivative there is whatever torch's built-in
 returns; `scratch.graph` documents and follows the same choice.
 
-Catalog: D13 (002 §4.2.2). Imports torch, `torchref.activations` and the activation names of
-`scratch.activations` (one list of names for both engines).
+Imports torch, `torchref.activations` and the activation names of `scratch.activations` (one
+list of names for both engines).
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: D1, D2, D8, D9, D10, D13 -> torch.autograd:grad
+Catalog: D10 -> torch.nn:Sigmoid
 """
 
 from __future__ import annotations

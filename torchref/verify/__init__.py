@@ -74,7 +74,7 @@ def check(
     names intermediates in order, each usable by the later ones, the expression and claims.
     Each claim is checked at `at` and at `points` random points near it (`seed`), holding the
     variables of `fix` at their values. Raises VerifyError (a ValueError) for bad input.
-    Catalog: D8 (002 §4.2.2).
+    Catalog: D8, D13 (002 §4.2.2).
     """
     _tolerances(rtol, atol)
     if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= 1000:
