@@ -532,7 +532,7 @@ def _compare(op: str, a, b, fn: Callable[[Array, Array], Array]) -> Node:
 
 
 def lt(a, b) -> Node:
-    """1 where a < b, else 0. Kink: no derivative (a comparison carries no adjoint, as torch)."""
+    """1 where a < b, else 0. Kink: no derivative (a comparison carries no adjoint)."""
     return _compare("lt", a, b, np.less)
 
 

@@ -220,9 +220,12 @@ def _fits(pts: Sequence[_Point], make, a_of, rtol: float, atol: float) -> bool:
 
 
 def _constant(c: float) -> str:
-    frac = Fraction(c).limit_denominator(16)
-    exact = abs(float(frac) - c) <= 1e-9 * max(1.0, abs(c))
-    return str(frac) if exact else f"{c:.4g}"
+    """2, 1/4, 2/3 where the factor is one of those; otherwise 4 significant digits."""
+    frac = Fraction(c).limit_denominator(12)
+    if abs(float(frac) - c) <= 1e-9 * max(1.0, abs(c)) and (
+            frac.denominator == 1 or abs(frac.numerator) <= 12):
+        return str(frac)
+    return f"{c:.4g}"
 
 
 def _size_hint(k: float, at: Mapping[str, np.ndarray]) -> str:
@@ -233,7 +236,8 @@ def _size_hint(k: float, at: Mapping[str, np.ndarray]) -> str:
             if n > 1 and (np.isclose(k, n, rtol=1e-9) or np.isclose(k, 1 / n, rtol=1e-9)):
                 what = ("length" if len(shape) == 1
                         else ("number of rows", "number of columns")[axis])
-                return f"; {n} is the {what} of {name}: a stray m or 1/m?"
+                square = "the 2 of a square, or " if n == 2 else ""
+                return f"; {n} is the {what} of {name}: {square}a stray m or 1/m?"
     return ""
 
 
@@ -264,8 +268,8 @@ def _diagnose(program: Program, var: str, target: Expr, pts: Sequence[_Point],
             if np.isclose(k, -1, rtol=rtol):
                 slips.append(("sign", f"your claim is -1 x autograd {everywhere}: the sign is "
                                       "flipped"))
-            else:  # 2 and 1/2 come from squares far more often than from a size
-                hint = "" if _constant(abs(k)) in ("2", "1/2") else _size_hint(k, pts[0].ev.values)
+            else:
+                hint = _size_hint(k, pts[0].ev.values)
                 slips.append(("factor", f"your claim is {k:.4g} x autograd {everywhere} (a "
                                         f"constant factor {_constant(k)}{hint})"))
     # A transpose.

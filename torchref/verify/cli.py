@@ -20,20 +20,22 @@ from collections.abc import Sequence
 
 from scratch import graph
 from torchref.verify import ATOL, RTOL, VerifyError, check, parse_value, to_dot
-from torchref.verify.language import FUNCTIONS
+from torchref.verify.language import FUNCTIONS, OPERATORS
 from torchref.verify.report import format_report
 
 __all__ = ["main", "language_help", "kink_conventions"]
 
 
 def kink_conventions() -> dict[str, str]:
-    """Function name -> its "Kink:" sentence in `scratch.graph` (where the engine states it)."""
+    """Function or operator -> its "Kink:" sentence in `scratch.graph` (stated there once)."""
     found = {}
-    for name, fn in FUNCTIONS.items():
-        op = graph.OPS[fn.op]
-        doc = inspect.getdoc(getattr(op, "func", op)) or ""
+    named = {**OPERATORS, **{n: f.op for n, f in FUNCTIONS.items()}}
+    for name, op_name in named.items():
+        op = graph.OPS[op_name]
+        shared = getattr(op, "func", None)  # an activation: `activation`'s one sentence
+        doc = inspect.getdoc(shared or op) or ""
         m = re.search(r"Kink: (.*?)(?:\n\n|$)", doc, re.DOTALL)
-        if m:
+        if m and (shared is None or re.search(rf"\b{name}\b", m.group(1))):
             found[name] = " ".join(m.group(1).split())
     return found
 

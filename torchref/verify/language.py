@@ -26,7 +26,7 @@ import numpy as np
 
 from scratch.activations import ACTIVATIONS, THRESHOLD_UNITS
 
-__all__ = ["VerifyError", "Expr", "Function", "FUNCTIONS", "CONSTANTS", "MAX_TOKENS",
+__all__ = ["VerifyError", "Expr", "Function", "FUNCTIONS", "OPERATORS", "CONSTANTS", "MAX_TOKENS",
            "Program", "parse", "parse_program", "parse_value", "pairs"]
 
 MAX_TOKENS = 200_000  # a few MB of text; an expression of 10,000 nodes has ~20,000 tokens
@@ -114,7 +114,7 @@ def _functions() -> dict[str, Function]:
 
 FUNCTIONS: dict[str, Function] = _functions()
 CONSTANTS = {"pi": math.pi, "e": math.e}
-_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow",
+OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow",
            "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _PREC = {"<": 1, "<=": 1, ">": 1, ">=": 1, "+": 2, "-": 2, "*": 3, "/": 3, "@": 3,
          "neg": 4, "pos": 4, "**": 5}
@@ -253,7 +253,7 @@ class _Parser:
                 self.operands.append(self.make("neg", [a], tok.start, a[2]))
         else:
             a, b = self.pop_operands(2)
-            self.operands.append(self.make(_BINARY[tok.text], [a, b], a[1], b[2]))
+            self.operands.append(self.make(OPERATORS[tok.text], [a, b], a[1], b[2]))
 
     def pop_operands(self, n: int) -> list[tuple[Expr, int, int]]:
         taken = self.operands[-n:]
@@ -322,7 +322,7 @@ class _Parser:
     def after_operand(self, tok: _Tok) -> bool:
         """Read where an operator, a postfix or a closer must come; True if an operand follows."""
         t = tok.text
-        if t in _BINARY:
+        if t in OPERATORS:
             right = t == "**"
             p = _PREC[t]
             chained = []
@@ -563,7 +563,10 @@ def as_value(name: str, value, what: str) -> np.ndarray:
     """A finite float64 scalar, vector or matrix, or VerifyError naming `what`."""
     try:
         arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
+    except OverflowError:
+        raise VerifyError(f"{what}: a number is too large for a float (above "
+                          f"{np.finfo(np.float64).max:.4g})") from None
+    except (TypeError, ValueError):
         raise VerifyError(f"{what}: values must be numbers, vectors or matrices of numbers "
                           f"(rows of one length), got {_cut(repr(value))}") from None
     if isinstance(value, bool) or arr.ndim > 2:
