@@ -167,7 +167,7 @@ class Writer:
                           f"diag({self.expr((3, 3), d)})",
                           f"logsumexp(transpose({m}), axis=-1)",
                           f"({self.expr((3, 3), d)})[:, {self.pick(['0', '2'])}]",
-                          f"({self.expr((3, 3), d)})[1:3, 0:2] @ c"])
+                          f"({self.expr((3, 3), d)})[:, 0:2] @ c"])
 
     def outer(self, shape, d):
         if shape in ((3, 3), (2, 3)):
@@ -179,7 +179,7 @@ class Writer:
         self.lets = {}
         lets = {}
         if self.r.random() < 0.3:
-            lets["h"] = self.expr((3,), 2)
+            lets["h"] = f"tanh({self.expr((3,), 2)})"  # a let names a computation
             self.lets["h"] = (3,)
         return self.expr((), 3), lets
 

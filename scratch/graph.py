@@ -148,6 +148,8 @@ def _nodes(*xs) -> tuple[Node, ...]:
 
 
 def _broadcast(op: str, *nodes: Node) -> None:
+    if all(n.value.shape == nodes[0].value.shape for n in nodes):
+        return  # the common case, checked without NumPy's slower general rule
     try:
         np.broadcast_shapes(*(n.shape for n in nodes))
     except ValueError:
@@ -158,7 +160,7 @@ def _broadcast(op: str, *nodes: Node) -> None:
 def _make(op: str, value, parents: Sequence[Node], local: Sequence, vjp: Vjp,
           differentiable: bool = True) -> Node:
     parents = tuple(parents)
-    grad = differentiable and any(p.requires_grad for p in parents)
+    grad = differentiable and any([p.requires_grad for p in parents])
     return Node(np.asarray(value), parents, op, tuple(local), requires_grad=grad, _vjp=vjp)
 
 

@@ -107,7 +107,8 @@ class Table:
     output: graph.Node
 
 
-def _output(program: Program, ev: Evaluation) -> graph.Node:
+def _output(program: Program, ev: Evaluation) -> tuple[graph.Node, list[graph.Node]]:
+    """The output's node, after `backward`, and the topological order of its graph."""
     scratch_nodes([program.output], ev, repr(program.expression))
     out = ev.node(program.output)
     if out.value.size != 1:
@@ -121,10 +122,9 @@ def _output(program: Program, ev: Evaluation) -> graph.Node:
         raise VerifyError(f"{program.expression!r} does not depend differentiably on any "
                           "variable (comparisons have no derivative)")
     try:
-        graph.backward(out)
+        return out, graph.backward(out)
     except ValueError as exc:
         raise VerifyError(str(exc)) from None
-    return out
 
 
 def evaluate(program: Program, at: Mapping[str, np.ndarray]) -> Table:
@@ -134,8 +134,7 @@ def evaluate(program: Program, at: Mapping[str, np.ndarray]) -> Table:
     (a missing value, a shape mismatch, a domain error, a non-scalar output).
     """
     ev = Evaluation(dict(at))
-    out = _output(program, ev)
-    order = graph.topological_order(out)
+    out, order = _output(program, ev)
     found = {n.name for n in order if n.op == "input"}
     names = [v for v in program.variables if v in found]
 
