@@ -79,7 +79,10 @@ def _check_parity(s_out, s_leaves, t_out, t_leaves, rng, dtype):
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
 @pytest.mark.parametrize("name", UNARY)
 def test_unary_op_value_and_adjoint_match_torch_autograd(name, shape, dtype, rng):
-    s_fn, t_fn, domain = UNARY[name]
+    _check_unary(*UNARY[name], shape, dtype, rng)
+
+
+def _check_unary(s_fn, t_fn, domain, shape, dtype, rng):
     x = _sample(rng, shape, domain, dtype)
     sx = g.variable(x, "x")
     tx = to_torch(x, requires_grad=True)
@@ -590,11 +593,7 @@ UNARY_2 = {
 @pytest.mark.parametrize("shape", [(3,), (2, 3)])
 @pytest.mark.parametrize("name", UNARY_2)
 def test_added_unary_op_value_and_adjoint_match_torch_autograd(name, shape, dtype, rng):
-    s_fn, t_fn, domain = UNARY_2[name]
-    x = _sample(rng, shape, domain, dtype)
-    sx = g.variable(x, "x")
-    tx = to_torch(x, requires_grad=True)
-    _check_parity(s_fn(sx), [sx], t_fn(tx), [tx], rng, dtype)
+    _check_unary(*UNARY_2[name], shape, dtype, rng)
 
 
 # name: (scratch op, torch op, domains of the operands); every shape pair broadcasts
