@@ -26,7 +26,7 @@ import torch
 
 from benchmarks.common import Ratio, Row, case_result, skipped
 from benchmarks.lightning_loop import digits_workload, large_workload, measure_workload
-from benchmarks.mlp_step import step_flops
+from benchmarks.workloads import step_flops
 
 TITLE = "GPU: Lightning vs plain loop on CUDA, fraction of the card's peak"
 BATCHES = (256, 1024, 4096, 16384)
