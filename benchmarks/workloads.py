@@ -190,16 +190,18 @@ def make_products(shape: Shape, dtype, layout: str = "columns", index: int | Non
 
 
 def make_square_gemm(n: int, dtype, lib: str):
-    """`A @ B` on two random n x n matrices (2 n^3 FLOPs), NumPy or torch."""
+    """`A @ B` on two random n x n matrices (2 n^3 FLOPs), NumPy or torch, into a result
+    allocated once (a fresh n x n result every call would time page faults as well)."""
     rng = np.random.default_rng(0)
     A = rng.standard_normal((n, n)).astype(dtype)
     B = rng.standard_normal((n, n)).astype(dtype)
+    C = np.empty((n, n), dtype=dtype)
     if lib == "numpy":
-        return lambda: A @ B
+        return lambda: np.matmul(A, B, out=C)
     import torch
 
-    At, Bt = torch.from_numpy(A), torch.from_numpy(B)
-    return lambda: torch.mm(At, Bt)
+    At, Bt, Ct = torch.from_numpy(A), torch.from_numpy(B), torch.from_numpy(C)
+    return lambda: torch.mm(At, Bt, out=Ct)
 
 
 # kind -> builder(spec): what a worker can be asked to build (see benchmarks.worker)

@@ -177,3 +177,34 @@ def test_case_2_times_the_products_the_workspace_step_calls_in_its_order_and_lay
                 for p in workloads.step_products(shape.sizes, shape.batch)]
     assert calls == expected
     assert sum(2 * m * k * n for m, k, n, _, _ in calls) == workloads.step_flops(sizes, 8)
+
+
+def test_import_times_add_up_per_top_level_package_split_at_the_first_step():
+    from benchmarks.startup import imports_by_package
+
+    log = "\n".join([
+        "import time: self [us] | cumulative | imported package",
+        "import time:       150 |        150 |   _io",
+        "import time:      2000 |       2500 |     numpy._core",
+        "import time:       500 |       3000 |   numpy",
+        "import time:     40000 |      43000 | torch",
+        "import time:      7000 |       7000 |     matplotlib.pyplot",
+        "not an importtime line",
+    ])
+    out = imports_by_package(log, before={"numpy", "numpy._core", "torch", "_io"})
+    assert list(out) == ["torch", "matplotlib", "numpy", "_io"]  # largest first
+    assert out["numpy"] == {"before_first_step": pytest.approx(0.0025), "after": 0.0}
+    assert out["matplotlib"] == {"before_first_step": 0.0, "after": pytest.approx(0.007)}
+    assert out["torch"]["before_first_step"] == pytest.approx(0.04)
+
+
+@pytest.mark.slow
+def test_startup_phases_of_the_readme_command_are_ordered_and_add_up(tmp_path):
+    from benchmarks.startup import run_once
+
+    r = run_once(tmp_path)
+    assert 0 < r["to_fit_start"] <= r["to_first_step"] < r["command"]
+    assert r["training"] > 0 and r["after_training"] > 0
+    parts = r["to_first_step"] + r["training"] + r["after_training"]
+    assert parts == pytest.approx(r["command"], rel=1e-9)
+    assert "lightning_app.cli" in r["modules_at_first_step"]
