@@ -16,9 +16,7 @@ the side that just ran go to sleep meanwhile.
 Memory: the numpy-side worker asks glibc to keep freed memory
 (`scratch.allocator.retain_freed_memory`, in force before anything is built), as a NumPy
 training loop may, unless the pool is made with `retain_memory=False` (glibc's defaults).
-The torch-side worker never does: a torch program would not, and with the pad glibc stops
-adapting its mmap threshold, so torch's large float64 temporaries were mapped and faulted
-in anew every step (~2,000 faults per step of the target MLP).
+The torch-side worker never does: a torch program has no reason to call it.
 
 Protocol: JSON lines on stdin/stdout. Requests: {"op": "build", "key", "kind", "spec"},
 {"op": "calibrate", "key", "target_s"}, {"op": "sample", "key", "inner"},
