@@ -490,3 +490,14 @@ def test_scratch_tables_keep_the_input_dtype_and_agree_with_float64(rng, dtype, 
     lin = st.linear_unit_table(W[0][0], X, T[:, 0], lr=0.1)
     rows = st.optimizer_table("adam", "notes", W[0][0], lambda i, w: w, 2, lr=0.1)
     assert lin.loss.dtype == lin.new_w.dtype == rows[-1].new_w.dtype == dtype
+
+
+def test_the_trace_yaml_loader_leaves_every_other_yaml_reader_its_numbers():
+    # The trace reader drops YAML 1.1's number resolvers on its own Loader only; once it did so
+    # on the dict it inherits from SafeLoader, and jsonargparse (the app's CLI) read "0.1" as
+    # a string in every later test of the same process.
+    import yaml
+
+    import torchref.trace.inputs  # noqa: F401  (the import is the action under test)
+
+    assert yaml.safe_load("lr: 0.1\nn: 3\nx: 1.0e-3") == {"lr": 0.1, "n": 3, "x": 1e-3}

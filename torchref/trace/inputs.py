@@ -69,11 +69,13 @@ def _construct_number(loader: _Loader, node: yaml.ScalarNode) -> Written:
 
 
 # Drop YAML 1.1's int/float resolvers (sexagesimal "1:30", "0b101") and use one for numbers.
-for _first, _resolvers in list(_Loader.yaml_implicit_resolvers.items()):
-    _Loader.yaml_implicit_resolvers[_first] = [
-        (tag, regexp) for tag, regexp in _resolvers
-        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-    ]
+# The table is built anew on _Loader: the inherited dict is SafeLoader's own, shared by every
+# YAML reader in the process (jsonargparse's too), and must not lose its number resolvers.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _NUMBER, list("-+0123456789."))
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_number)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_number)
