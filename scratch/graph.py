@@ -171,7 +171,7 @@ def _show(x: Array) -> str:
     return repr(float(x)) if x.size == 1 else np.array2string(x, precision=6, threshold=8)
 
 
-class _guard:  # noqa: N801 (used as a statement: `with _guard(op, a, b):`)
+class _guard:  # lower case: it reads as a statement, `with _guard(op, a, b):`
     """Overflow or an invalid operation becomes a ValueError naming the op and its inputs,
     instead of a silent inf/NaN that would poison every adjoint downstream."""
 

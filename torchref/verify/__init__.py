@@ -29,6 +29,7 @@ import numpy as np
 from torchref.verify.claims import ATOL, RTOL, Claim, check_claims
 from torchref.verify.engines import NodeRow, Table, evaluate
 from torchref.verify.language import (
+    CONSTANTS,
     FUNCTIONS,
     Expr,
     Program,
@@ -42,8 +43,8 @@ from torchref.verify.language import (
 from torchref.verify.report import Report, format_report, to_dot
 
 __all__ = ["check", "verify", "Report", "Claim", "NodeRow", "Table", "Program", "Expr",
-           "VerifyError", "FUNCTIONS", "parse", "parse_program", "parse_value", "evaluate",
-           "format_report", "to_dot", "main", "RTOL", "ATOL"]
+           "VerifyError", "FUNCTIONS", "CONSTANTS", "parse", "parse_program", "parse_value",
+           "evaluate", "format_report", "to_dot", "main", "RTOL", "ATOL"]
 
 
 def _tolerances(rtol, atol) -> None:
