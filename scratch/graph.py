@@ -143,6 +143,8 @@ def _node(x, like: Node | None = None) -> Node:
 
 
 def _nodes(*xs) -> tuple[Node, ...]:
+    if all([isinstance(x, Node) for x in xs]):
+        return xs
     like = next((x for x in xs if isinstance(x, Node)), None)
     return tuple(_node(x, like) for x in xs)
 
@@ -231,7 +233,8 @@ def _elementwise(op: str, value: Array, parents: Sequence[Node], local: Sequence
                  differentiable: bool = True) -> Node:
     """An element-wise op: parent k receives unbroadcast(dout * local[k]) (None: nothing)."""
     parents = tuple(parents)
-    local = tuple(None if g is None else np.asarray(g, dtype=value.dtype) for g in local)
+    local = tuple(g if g is None or (type(g) is np.ndarray and g.dtype == value.dtype)
+                  else np.asarray(g, dtype=value.dtype) for g in local)
 
     def vjp(dout: Array) -> tuple[Array | None, ...]:
         return tuple(None if g is None else _unbroadcast(dout * g, p.shape)
@@ -893,8 +896,13 @@ def backward(output: Node, dout=None, *, cut: Iterable[tuple[Node, int]] = ()) -
                     continue
                 shares = node._vjp(node.grad)
                 for k, (parent, share) in enumerate(zip(node.parents, shares, strict=True)):
-                    if parent.requires_grad and share is not None and (id(node), k) not in dropped:
-                        parent.grad = (parent.grad + share).astype(parent.value.dtype, copy=False)
+                    if not parent.requires_grad or share is None or (
+                            dropped and (id(node), k) in dropped):
+                        continue
+                    total = parent.grad + share
+                    if total.dtype != parent.value.dtype:  # a float64 share into float32
+                        total = total.astype(parent.value.dtype)
+                    parent.grad = total
     except FloatingPointError as exc:
         raise ValueError(f"backward through {node.op}: {exc} for input(s) "
                          f"{_show(node.value)}") from None

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from torchref.verify.claims import ATOL, RTOL, Claim, check_claims
-from torchref.verify.engines import NodeRow, Table, evaluate
+from torchref.verify.engines import NodeRow, Table, evaluate, no_cyclic_gc
 from torchref.verify.language import (
     CONSTANTS,
     FUNCTIONS,
@@ -82,8 +82,12 @@ def check(
         raise VerifyError(f"points must be an integer in [0, 1000], got {points!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise VerifyError(f"seed must be an integer >= 0, got {seed!r}")
-    claims = pairs(claims, "--claim")
-    lets = pairs(let, "--let")
+    with no_cyclic_gc():
+        return _check(expression, at, pairs(claims, "--claim"), pairs(let, "--let"), points,
+                      seed, fix, rtol, atol)
+
+
+def _check(expression, at, claims, lets, points, seed, fix, rtol, atol) -> Report:
     program = parse_program(expression, lets)
     if not isinstance(at, Mapping):
         raise VerifyError(f"at must map names to values, got {type(at).__name__}")

@@ -9,7 +9,9 @@ explicit stack: any depth. torch is imported on the first call, not at import ti
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,10 +19,27 @@ import numpy as np
 from scratch import graph
 from torchref.verify.language import Expr, Program, VerifyError
 
-__all__ = ["NodeRow", "Table", "Evaluation", "scratch_nodes", "evaluate", "ENGINE_TOL"]
+__all__ = ["NodeRow", "Table", "Evaluation", "scratch_nodes", "evaluate", "ENGINE_TOL",
+           "no_cyclic_gc"]
 
 # The two engines compute the same formula: only rounding may differ.
 ENGINE_TOL = {"rtol": 1e-10, "atol": 1e-12}
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a graph is built and walked.
+
+    A graph of 10,000 nodes allocates ~100,000 objects that all stay alive until the check
+    ends; the collector would scan them over and over (40% of the time). Restored after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
