@@ -130,6 +130,7 @@ class AppCLI(LightningCLI):
     def __init__(self, args=None, run: bool = True, session: Session | None = None,
                  **kwargs) -> None:
         self.session = session or Session(list(args or sys.argv[1:]))
+        self._resolved: runs.Candidate | None = None  # the checkpoint a run starts from
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("save_config_callback", _SaveConfig)
         # Parse errors raise (main prints one line) instead of printing the whole usage.
@@ -339,11 +340,30 @@ class AppCLI(LightningCLI):
         self.datamodule = self._get(self.config_init, "data")
         self.model = self._get(self.config_init, "model")
         self._check_model_and_data()
+        resolved = self._resolved
+        if self.subcommand == "fit" and resolved is not None:
+            _check_weights_fit(self.model, resolved)
+        self._check_log_folder()
         self._add_configure_optimizers_method_to_model(self.subcommand)
         try:
             self.trainer = self.instantiate_trainer()
         except (ValueError, TypeError, MisconfigurationException) as exc:
             raise _as_input_error(exc) from exc
+
+    def _check_log_folder(self) -> None:
+        """Can the run's folder be created? Probed with a temporary file (removed), before the
+        Trainer exists; remembered so that a failure removes what the run created."""
+        trainer_cfg = self._get(self.config_init, "trainer", default={}) or {}
+        logger = trainer_cfg.get("logger")
+        if not isinstance(logger, TensorBoardLogger) or trainer_cfg.get("fast_dev_run"):
+            return
+        self.session.storage_argument = "--trainer.logger.init_args.save_dir"
+        log_dir = Path(logger.log_dir)
+        reason = runs.unwritable_reason(log_dir)
+        if reason:
+            raise InputError(f"cannot write the run's logs: {reason}",
+                             self.session.storage_argument)
+        self.session.created_folder(log_dir)
 
     def _check_model_and_data(self) -> None:
         dm, model = self.datamodule, self.model
@@ -367,21 +387,6 @@ class AppCLI(LightningCLI):
         return trainer
 
     # -- before a run: does everything fit? (no folder exists yet)
-    def _preflight(self) -> None:
-        model, trainer = self.model, self.trainer
-        log_dir = _log_dir(trainer)
-        if log_dir is not None and trainer.is_global_zero:
-            reason = runs.unwritable_reason(Path(log_dir))
-            if reason:
-                raise InputError(f"cannot write the run's logs: {reason}",
-                                 self.session.storage_argument)
-            self.session.created_folder(Path(log_dir))
-        resolved = getattr(self, "_resolved", None)
-        if self.subcommand == "fit" and resolved is not None:
-            _check_weights_fit(model, resolved)
-            if isinstance(trainer.checkpoint_callback, RunCheckpoint):
-                trainer.checkpoint_callback.resuming = True
-
     # -- fit, possibly in stages
     def fit(self, model, **kwargs) -> None:
         stages = getattr(model, "stages", None)
@@ -420,7 +425,9 @@ class AppCLI(LightningCLI):
 
     # -- reporting
     def before_fit(self) -> None:
-        self._preflight()
+        cb = self.trainer.checkpoint_callback
+        if self._resolved is not None and isinstance(cb, RunCheckpoint):
+            cb.resuming = True
         log_dir = _log_dir(self.trainer)
         if log_dir is not None:
             _print(self.trainer, f"logging to {log_dir}")
@@ -440,19 +447,16 @@ class AppCLI(LightningCLI):
         _print(trainer, "\n".join(line for line in lines if line))
 
     def before_validate(self) -> None:
-        self._preflight()
         self._print_weights()
 
     def before_test(self) -> None:
-        self._preflight()
         self._print_weights()
 
     def before_predict(self) -> None:
-        self._preflight()
         self._print_weights()
 
     def _print_weights(self) -> None:
-        resolved = getattr(self, "_resolved", None)
+        resolved = self._resolved
         if resolved is not None:
             step = resolved.checkpoint.get("global_step", "?")
             _print(self.trainer, f"weights: {resolved.path} (step {step})")

@@ -142,7 +142,6 @@ def test_regression_data_through_the_digits_config_keeps_its_trained_weights(
         "--data.path", str(tmp_path / "reg.npz"), "--model.init_args.layer_sizes", "[5, 32, 1]",
         "--model.init_args.head", "regression", "--trainer.max_epochs", "2",
         "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
-        "--trainer.enable_progress_bar", "false",
     ])
     assert "final test mse: " in out
     last = tmp_path / "logs" / "mlp_digits" / "version_0" / "checkpoints" / "last.ckpt"
