@@ -133,7 +133,7 @@ def gd_update(w: np.ndarray, dw: np.ndarray, *, lr: float, out=None) -> np.ndarr
     Notes: `w_{i+1} = w_i - eps dL/dw` (002 §4.3.5); `W[l] = W[l] - alpha dW[l]` (001);
     `Theta <- Theta + Delta Theta`, `Delta Theta = -alpha dJ/dTheta` (004); the same rule with a
     (sub)gradient of one example or mini-batch is SGD, `w(t+1) = w(t) - eta g(t)` (002, F7).
-    Catalog: F1 (001, 002 §4.3.5, 004), F7, F8.
+    Catalog: F1 (001, 002 §4.3.5, 004), F3, F4, F7, F8.
     PyTorch: `torch.optim.SGD(lr=eps)` is this rule exactly.
     Shapes: w and dw the same shape (any); returns a new array of that shape, or writes it
     into `out` (which may be `w` itself: the in-place step the optimizer classes take, so a
@@ -146,11 +146,13 @@ def l2_update(w: np.ndarray, dw: np.ndarray, *, lr: float, lam: float) -> np.nda
     """One GD step on `L + lambda/2 ||w||^2` ("weight decay").
 
     Notes: `w_{i+1} = w_i - eps (dL/dw + lambda w) = (1 - eps lambda) w - eps dL/dw`
-    (002 §4.4.2); with `0 < eps lambda < 1` the weight shrinks every step whatever the gradient.
+    (002 §4.4.2); with `0 < eps lambda < 1` the factor shrinks w before the gradient step, but
+    the step can still make |w| grow (the notes say "whatever the gradient").
     Catalog: F16 (002 §4.4.2).
     PyTorch: `torch.optim.SGD(lr=eps, weight_decay=lambda)` adds `lambda w` to the gradient: the
     same rule (and for Adam it is `Adam(weight_decay=...)`, not the decoupled `AdamW`).
     Shapes: w and dw the same shape; returns a new array.
+    Erratum: docs/errata.md#f16
     """
     return (1.0 - lr * lam) * w - lr * dw
 
@@ -571,7 +573,7 @@ def gradient_descent(
     `w_i <- w_i + Delta w_i`; stop "when the cost stops decreasing, or at a maximum number of
     epochs". Here: stop after the first epoch whose loss decrease is <= `tol` (an epoch
     that increases the loss stops it too, and stays in the path), or after `max_epochs`.
-    Catalog: F2 (003). PyTorch: `torch.optim.SGD(lr)` stepped once per epoch on the full batch.
+    Catalog: F2, F18 (003). PyTorch: `torch.optim.SGD(lr)` stepped once per epoch on the full batch.
     Shapes: w0 (d,) or any shape; `loss_and_grad(w) -> (float, array like w)`.
     Returns `(path, losses)`: path (E+1, *w.shape) with w0 first; losses (E+1,) at each point.
     """
@@ -626,7 +628,10 @@ def linear_neuron_loss(w, X, t) -> float:
 
 
 def linear_neuron_loss_grad(w, X, t) -> np.ndarray:
-    """Gradient of `linear_neuron_loss`: `1/m sum_p (y_p - t_p) x_p` (003, F3). Shape (d,)."""
+    """Gradient of `linear_neuron_loss`: `1/m sum_p (y_p - t_p) x_p` (003, F3). Shape (d,).
+
+    Catalog: F2, F3, F4.
+    """
     return X.T @ (X @ w - t) / X.shape[0]
 
 
@@ -688,6 +693,7 @@ def delta_rule_batch(w, X, t, *, lr: float) -> np.ndarray:
     `lambda/m sum lambda (t_p - y_p) x_ip` with lambda twice (docs/errata.md, F5): one lambda.
     Catalog: F5 (003). PyTorch: `SGD(lr)` on `F.mse_loss(X @ w, t) / 2` (mean over the batch).
     Shapes: w (d,), X (m, d), t (m,). Returns a new w.
+    Erratum: docs/errata.md#f5
     """
     y = X @ w  # (m,)
     return w + lr / X.shape[0] * (X.T @ (t - y))
@@ -725,6 +731,7 @@ def subgradient_sgd(
     `lr` is a constant or a function of the step t = 0, 1, ... returning eta_{t+1}.
     Catalog: F7 (002). PyTorch: `SGD` + autograd through `torch.abs`, lr from a LambdaLR.
     Shapes: w0 (d,), X (T, d), y (T,). Returns the path (T+1, d), w0 first.
+    Erratum: docs/errata.md#f7
     """
     w = check_array("w0", w0, ndim=1).copy()
     path = [w.copy()]
