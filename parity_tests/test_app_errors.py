@@ -15,13 +15,7 @@ import torch
 from lightning_app.data import NpzDataModule
 from parity_tests.app_support import run_cli, run_cli_failing
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _npz_files(folder: Path) -> dict[str, Path]:

@@ -40,12 +40,7 @@ FIGURES = {  # callback -> (its TensorBoard tag, the heads it applies to)
 HEADS = ["multiclass", "binary", "regression", "autoencoder"]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _data(tmp_path, head: str, rng) -> NpzDataModule:

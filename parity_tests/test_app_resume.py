@@ -219,7 +219,7 @@ def test_an_inf_loss_reaches_the_guard_before_any_histogram(tmp_path, capsys):
             "--data.path", str(tmp_path / "huge.npz"), "--data.init_args.batch_size", "100",
             "--data.init_args.val_fraction", "0", "--model.init_args.head", "regression",
             "--model.init_args.layer_sizes", "[5, 8, 1]", "--trainer.logger.init_args.save_dir",
-            str(save_dir), "--trainer.enable_progress_bar", "false",
+            str(save_dir),
         ])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.splitlines()
