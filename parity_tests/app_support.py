@@ -1,5 +1,5 @@
 """Test support for the app's tests (not shipped with the app): crash and Ctrl-C at a given
-step, and running the command line in this process."""
+step, a small digits config, and running the command line in this process."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 
 import lightning.pytorch as pl
 import torch
+import yaml
 
 from lightning_app.cli import main
 
@@ -46,6 +47,31 @@ class CtrlCAtStep(pl.Callback):
     def on_before_backward(self, trainer, pl_module, loss) -> None:
         if trainer.global_step == self.step:
             os.kill(os.getpid(), signal.SIGINT)
+
+
+def digits_config(save_dir, name: str, *, seed: int, model: dict, checkpoint: dict,
+                  **trainer) -> str:
+    """YAML of a small run on the digits: an MLP with Adam and an exponential schedule (plus
+    `model`'s settings), no progress bar, no test after fit, logged to `save_dir`/`name`."""
+    config = {
+        "seed_everything": seed,
+        "num_threads": 1,
+        "test_after_fit": False,
+        "trainer": {
+            "accelerator": "cpu", "devices": 1, "max_epochs": 3, "enable_progress_bar": False,
+            "enable_model_summary": False,
+            "logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                       "init_args": {"save_dir": str(save_dir), "name": name}},
+            **trainer,
+        },
+        "model": {"class_path": "lightning_app.models.MLPModule",
+                  "init_args": {"optimizer": "adam", "lr": 0.01, "scheduler": "exponential",
+                                "scheduler_args": {"k": 0.1}, **model}},
+        "data": {"class_path": "lightning_app.data.DigitsDataModule",
+                 "init_args": {"batch_size": 64}},
+        "checkpoint": checkpoint,
+    }
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 @contextlib.contextmanager

@@ -16,46 +16,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from parity_tests.app_support import run_cli, run_cli_failing
+from parity_tests.app_support import digits_config, run_cli, run_cli_failing
 
 STEPS = 4  # optimizer steps per epoch (limit_train_batches)
-
-CONFIG = """\
-seed_everything: 7
-num_threads: 1
-test_after_fit: false
-trainer:
-  accelerator: cpu
-  devices: 1
-  max_epochs: 3
-  limit_train_batches: {steps}
-  num_sanity_val_steps: 0
-  enable_progress_bar: false
-  enable_model_summary: false
-  log_every_n_steps: 2
-  logger:
-    class_path: lightning.pytorch.loggers.TensorBoardLogger
-    init_args:
-      save_dir: {save_dir}
-      name: run
-model:
-  class_path: lightning_app.models.MLPModule
-  init_args:
-    layer_sizes: [64, 16, 10]
-    dropout: 0.2
-    optimizer: adam
-    lr: 0.01
-    scheduler: exponential
-    scheduler_args:
-      k: 0.1
-data:
-  class_path: lightning_app.data.DigitsDataModule
-  init_args:
-    batch_size: 64
-checkpoint:
-  every_n_epochs: 2
-"""
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -64,7 +27,11 @@ def _config(folder: Path) -> tuple[Path, Path]:
     """(config file, run root) of a fresh run tree under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "config.yaml"
-    path.write_text(CONFIG.format(steps=STEPS, save_dir=folder / "logs"))
+    path.write_text(digits_config(
+        folder / "logs", "run", seed=7, limit_train_batches=STEPS, num_sanity_val_steps=0,
+        log_every_n_steps=2, model={"layer_sizes": [64, 16, 10], "dropout": 0.2},
+        checkpoint={"every_n_epochs": 2},
+    ))
     return path, folder / "logs" / "run"
 
 

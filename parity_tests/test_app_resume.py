@@ -20,6 +20,7 @@ from lightning_app.checkpointing import (
     restore_rng_state,
 )
 from lightning_app.cli import main
+from parity_tests.app_support import digits_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,48 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 # A checkpoint every 7 steps: step 21 is the last batch of epoch 0, step 35 is batch 14 of
 # epoch 1. Dropout (random masks), batch norm (running statistics), Adam (moments) and an
 # exponential schedule make every kind of state matter.
-CONFIG = """\
-seed_everything: 123
-num_threads: 1
-test_after_fit: false
-trainer:
-  accelerator: cpu
-  devices: 1
-  max_epochs: 3
-  enable_progress_bar: false
-  enable_model_summary: false
-  log_every_n_steps: 5
-  logger:
-    class_path: lightning.pytorch.loggers.TensorBoardLogger
-    init_args:
-      save_dir: {save_dir}
-      name: resume
-model:
-  class_path: lightning_app.models.MLPModule
-  init_args:
-    layer_sizes: [64, 32, 10]
-    batch_norm: true
-    dropout: 0.3
-    optimizer: adam
-    lr: 0.01
-    scheduler: exponential
-    scheduler_args:
-      k: 0.1
-data:
-  class_path: lightning_app.data.DigitsDataModule
-  init_args:
-    batch_size: 64
-checkpoint:
-  every_n_train_steps: 7
-"""
-
 STEPS = 63
 
 
 def _config(tmp_path: Path, name: str) -> tuple[Path, Path]:
     save_dir = tmp_path / name
     path = tmp_path / f"{name}.yaml"
-    path.write_text(CONFIG.format(save_dir=save_dir))
+    path.write_text(digits_config(
+        save_dir, "resume", seed=123, log_every_n_steps=5,
+        model={"layer_sizes": [64, 32, 10], "batch_norm": True, "dropout": 0.3},
+        checkpoint={"every_n_train_steps": 7},
+    ))
     return path, save_dir
 
 
