@@ -34,8 +34,6 @@ What it adds to LightningCLI:
 
 from __future__ import annotations
 
-import inspect
-import re
 import shlex
 import shutil
 import signal
@@ -47,8 +45,8 @@ from pathlib import Path
 import torch
 from jsonargparse import ArgumentError, Namespace
 from lightning.fabric.utilities.exceptions import MisconfigurationException
-from lightning.pytorch import LightningDataModule, LightningModule, Trainer
-from lightning.pytorch.callbacks import Callback, ProgressBar
+from lightning.pytorch import LightningDataModule, LightningModule
+from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -57,6 +55,7 @@ from lightning_app.callbacks import FiniteLossGuard, NonFiniteLossError
 from lightning_app.checkpointing import ExactResume, RunCheckpoint
 from lightning_app.checks import InputError
 from lightning_app.data import compute_dtype
+from lightning_app.failures import as_input_error, input_error_line, parse_error_line
 
 # Lightning 2.6's own pytree helper trips a torch deprecation on every run; it is not
 # actionable by our users, so keep it out of their console.
@@ -176,7 +175,7 @@ class AppCLI(LightningCLI):
         if subcommand not in SUBCOMMANDS:
             return
         cfg = self.config[subcommand]
-        layout = _Layout.of(cfg)
+        layout = _layout_of(cfg)
         if layout.root is not None:
             removed = runs.remove_stale_temp_files(
                 runs.checkpoint_dirs(layout.root, layout.stage)
@@ -202,13 +201,13 @@ class AppCLI(LightningCLI):
         self._resolved = chosen
         if subcommand == "fit":
             self._check_resume_settings(cfg, chosen)
-            self._continue_in(cfg, chosen, layout)
+            self._continue_in(cfg, chosen)
         else:
             self._report_model_settings(cfg, chosen)
             self._log_into(cfg, chosen.path, chosen.checkpoint)
             super()._parse_ckpt_path()  # the model is built from the checkpoint's settings
 
-    def _checkpoint(self, ckpt: str, layout: _Layout, subcommand: str) -> runs.Candidate:
+    def _checkpoint(self, ckpt: str, layout: runs.Layout, subcommand: str) -> runs.Candidate:
         if ckpt == "last":
             dirs = layout.checkpoint_dirs()
             chosen = runs.newest_intact(runs.checkpoints_in(dirs))
@@ -237,20 +236,20 @@ class AppCLI(LightningCLI):
         changes = _model_changes(chosen.checkpoint, cfg.model)
         if changes and not cfg.get("allow_model_changes"):
             raise InputError(
-                f"{chosen.path} was trained with other model settings: {'; '.join(changes)}. "
+                f"{chosen.path} was trained with other model settings: {_arrows(changes)}. "
                 "Resume with the checkpoint's settings, or add --allow_model_changes true to "
                 "resume with the new ones", "--ckpt_path",
             )
         if changes:
-            _info(f"resuming with changed model settings: {'; '.join(changes)}")
+            _info(f"resuming with changed model settings: {_arrows(changes)}")
 
     def _report_model_settings(self, cfg, chosen: runs.Candidate) -> None:
         changes = _model_changes(chosen.checkpoint, cfg.model)
         if changes:
-            _info(f"using the model settings of {chosen.path} (checkpoint -> config: "
-                  f"{'; '.join(changes)})")
+            used = "; ".join(f"{k} {old!r} (config: {new!r})" for k, old, new in changes)
+            _info(f"the model is built as {chosen.path} was trained: {used}")
 
-    def _continue_in(self, cfg, chosen: runs.Candidate, layout: _Layout) -> None:
+    def _continue_in(self, cfg, chosen: runs.Candidate) -> None:
         """Resume in the checkpoint's run folder, unless the user named a logger version or
         that folder holds newer weights (then a new run folder: never overwrite them)."""
         logger = cfg.trainer.get("logger")
@@ -274,7 +273,7 @@ class AppCLI(LightningCLI):
             return
         # The folder as the checkpoint spelled it (relative or absolute), so Lightning's
         # ModelCheckpoint sees the same dirpath and reloads its state without a warning.
-        saved = _saved_dirpath(checkpoint)
+        saved = runs.saved_dirpath(checkpoint)
         if saved is not None and Path(saved).resolve() == (folder / "checkpoints").resolve():
             folder = Path(saved).parent
         init = logger.init_args
@@ -336,7 +335,7 @@ class AppCLI(LightningCLI):
         except InputError:
             raise
         except (ValueError, TypeError, MisconfigurationException) as exc:
-            raise _as_input_error(exc) from exc
+            raise as_input_error(exc) from exc
         self.datamodule = self._get(self.config_init, "data")
         self.model = self._get(self.config_init, "model")
         self._check_model_and_data()
@@ -348,7 +347,7 @@ class AppCLI(LightningCLI):
         try:
             self.trainer = self.instantiate_trainer()
         except (ValueError, TypeError, MisconfigurationException) as exc:
-            raise _as_input_error(exc) from exc
+            raise as_input_error(exc) from exc
 
     def _check_log_folder(self) -> None:
         """Can the run's folder be created? Probed with a temporary file (removed), before the
@@ -482,72 +481,39 @@ class AppCLI(LightningCLI):
         _print(self.trainer, _metric_line(self.trainer))
 
 
-# ---- where the runs are -----------------------------------------------------------------------
+# ---- where the runs are; the checkpoint against the config -------------------------------------
 
 
-class _Layout:
-    """The config's run root (`<save_dir>/<name>`, or `<default_root_dir>` without a logger)
-    and, for a staged model, the stage whose checkpoints are the model's (the last one)."""
-
-    def __init__(self, root: Path | None, loose: Path | None, stage: str | None) -> None:
-        self.root = root
-        self.loose = loose  # no logger: Lightning writes <default_root_dir>/checkpoints
-        self.stage = stage
-
-    @property
-    def staged(self) -> bool:
-        return self.stage is not None
-
-    @classmethod
-    def of(cls, cfg) -> _Layout:
-        stage = _final_stage(cfg.get("model"))
-        logger = cfg.trainer.get("logger")
-        default_root = Path(cfg.trainer.get("default_root_dir") or ".")
-        if _is_tensorboard(logger):
-            init = logger.init_args
-            root = Path(init.get("save_dir") or default_root) / str(init.get("name") or "")
-            return cls(root, None, stage)
-        if logger is True or logger is None:  # Lightning's default TensorBoardLogger
-            return cls(default_root / "lightning_logs", None, stage)
-        return cls(None, default_root / "checkpoints", stage)
-
-    def checkpoint_dirs(self) -> list[Path]:
-        if self.root is not None:
-            return runs.checkpoint_dirs(self.root, self.stage)
-        return [self.loose] if self.loose.is_dir() else []
-
-    def describe(self) -> str:
-        return str(self.root if self.root is not None else self.loose)
+def _layout_of(cfg) -> runs.Layout:
+    """Where this config's runs are: the TensorBoardLogger's `<save_dir>/<name>` (Lightning's
+    default logger: `<default_root_dir>/lightning_logs`), else `<default_root_dir>`."""
+    stage = _final_stage(cfg.get("model"))
+    logger = cfg.trainer.get("logger")
+    default_root = Path(cfg.trainer.get("default_root_dir") or ".")
+    if _is_tensorboard(logger):
+        init = logger.init_args
+        root = Path(init.get("save_dir") or default_root) / str(init.get("name") or "")
+        return runs.Layout(root=root, stage=stage)
+    if logger is True or logger is None:
+        return runs.Layout(root=default_root / "lightning_logs", stage=stage)
+    return runs.Layout(loose=default_root / "checkpoints", stage=stage)
 
 
 def _final_stage(model_cfg) -> str | None:
     """The last stage's name of a staged model's config (its checkpoints are the model's)."""
-    cls = _model_class(model_cfg)
-    return "finetune" if cls is not None and callable(getattr(cls, "stages", None)) else None
-
-
-def _model_class(model_cfg):
     path = model_cfg.get("class_path") if model_cfg is not None else None
     if not path:
         return None
     module, _, name = path.rpartition(".")
     try:
-        return getattr(__import__(module, fromlist=[name]), name)
+        cls = getattr(__import__(module, fromlist=[name]), name)
     except (ImportError, AttributeError):
         return None
-
-
-def _saved_dirpath(checkpoint: dict) -> str | None:
-    for key, state in (checkpoint.get("callbacks") or {}).items():
-        if key.startswith("ModelCheckpoint") and isinstance(state, dict):
-            return state.get("dirpath")
-    return None
-
-
-# ---- model settings: checkpoint against config ------------------------------------------------
+    return "finetune" if callable(getattr(cls, "stages", None)) else None
 
 
 def _plain(value):
+    """A config value as plain Python (jsonargparse Namespaces as dicts, tuples as lists)."""
     if isinstance(value, Namespace):
         value = value.as_dict()
     if isinstance(value, dict):
@@ -557,119 +523,27 @@ def _plain(value):
     return value
 
 
-def _model_changes(checkpoint: dict, model_cfg) -> list[str]:
-    """'key old -> new' for every model setting of the config that differs from the
-    checkpoint's (keys that only one side knows are not compared)."""
-    saved = dict(checkpoint.get("hyper_parameters") or {})
-    saved.pop("_instantiator", None)
-    old_class = saved.pop("_class_path", None)
-    new_class = model_cfg.get("class_path") if model_cfg is not None else None
-    if old_class and new_class and old_class != new_class:
-        return [f"model {old_class} -> {new_class}"]
-    init = _plain(model_cfg.get("init_args") or {}) if model_cfg is not None else {}
-    return [
-        f"{k} {_plain(saved[k])!r} -> {init[k]!r}"
-        for k in saved
-        if k in init and _plain(saved[k]) != init[k]
-    ]
+def _model_changes(checkpoint: dict, model_cfg) -> list[tuple[str, object, object]]:
+    if model_cfg is None:
+        return []
+    return runs.model_changes(checkpoint, model_cfg.get("class_path"),
+                              _plain(model_cfg.get("init_args") or {}), _plain)
+
+
+def _arrows(changes) -> str:
+    """'layer_sizes [64, 128, 10] -> [64, 64, 10]; lr 0.003 -> 0.01' (checkpoint -> now)."""
+    return "; ".join(f"{k} {old!r} -> {new!r}" for k, old, new in changes)
 
 
 def _check_weights_fit(model, resolved: runs.Candidate) -> None:
     """With changed settings, the checkpoint's weights must still fit the model's tensors."""
-    saved = resolved.checkpoint.get("state_dict") or {}
-    mine = model.state_dict()
-    wrong = [
-        f"{k} {tuple(saved[k].shape)} -> {tuple(v.shape)}"
-        for k, v in mine.items()
-        if k in saved and tuple(saved[k].shape) != tuple(v.shape)
-    ]
-    missing = sorted(set(mine) ^ set(saved))
-    if wrong or missing:
-        what = wrong[:3] + [f"{k} only in one of them" for k in missing[:3]]
+    wrong = runs.weights_mismatch(resolved.checkpoint.get("state_dict") or {},
+                                  model.state_dict())
+    if wrong:
         raise InputError(
-            f"the weights of {resolved.path} do not fit the model: {'; '.join(what)}", "--ckpt_path"
+            f"the weights of {resolved.path} do not fit the model: {'; '.join(wrong)}",
+            "--ckpt_path",
         )
-
-
-# ---- errors as one line -----------------------------------------------------------------------
-
-_GROUPS = (  # (class, flag prefix) of what the config builds, most specific first
-    (LightningModule, "--model.init_args."),
-    (LightningDataModule, "--data.init_args."),
-    (RunCheckpoint, "--checkpoint."),
-    (FiniteLossGuard, "--nan_guard."),
-    (Callback, "--trainer.callbacks.init_args."),
-    (Trainer, "--trainer."),
-)
-
-
-def _as_input_error(exc: Exception) -> InputError:
-    """A constructor's ValueError/TypeError as an InputError naming the flag: the object being
-    built is found in the traceback, the argument among its __init__ parameters."""
-    chain, seen = [], exc
-    while seen is not None and len(chain) < 20:  # jsonargparse wraps the constructor's error
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    for cause in reversed(chain):
-        message = " ".join(str(cause).split())
-        tb = cause.__traceback__
-        while tb is not None:  # the outermost __init__ of something the config builds
-            local_self = tb.tb_frame.f_locals.get("self")
-            if tb.tb_frame.f_code.co_name == "__init__" and local_self is not None:
-                flag = next((f for cls, f in _GROUPS if isinstance(local_self, cls)), None)
-                if flag is not None:
-                    name = getattr(cause, "argument", None)  # an InputError knows it
-                    if name is None:
-                        params = _params(type(local_self))
-                        words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message)
-                        name = next((w for w in words if w in params), None)
-                    if name and name.startswith("--"):
-                        return InputError(message, name)
-                    return InputError(message, flag + name if name else flag.rstrip("."))
-            tb = tb.tb_next
-    return InputError(" ".join(str(exc).split()))
-
-
-def _params(cls) -> set[str]:
-    names = set()
-    for klass in inspect.getmro(cls):
-        init = klass.__dict__.get("__init__")
-        if init is not None:
-            names |= {p for p in inspect.signature(init).parameters if p != "self"}
-    return names
-
-
-def _line(exc: InputError) -> str:
-    message = " ".join(str(exc).split())
-    arg = exc.argument
-    if arg and not arg.startswith("--"):
-        arg = f"--model.init_args.{arg}"
-    return f"error: {arg}: {message}" if arg else f"error: {message}"
-
-
-def _parse_error_line(exc: ArgumentError) -> str:
-    """jsonargparse's nested message as one line: the flag, the expected types, the value."""
-    message = " ".join(str(exc).split())
-    key = re.search(r'Parser key "([^"]+)"', message)
-    nested = re.search(r"NestedArg\(key='([^']+)'", message)
-    flag = f"--{key[1]}" if key else None
-    if flag and nested:
-        flag = f"{flag}.init_args.{nested[1]}"
-    types = re.findall(r"Expected a <class '([^']+)'>", message)
-    if nested:  # the NoneType alternative is the whole model's, not the argument's
-        types = [t for t in types if t != "NoneType"]
-    got = re.search(r"(?:Given|Got) value: (.*?)(?: - Expected a |$)", message)
-    if flag and types and got:
-        expected = " or ".join(dict.fromkeys("None" if t == "NoneType" else t for t in types))
-        value = got[1].removeprefix("NestedArg(").strip()
-        if nested:
-            value = re.sub(r"^key='[^']*', val=(.*)\)$", r"\1", value)
-        return f"error: {flag}: expected {expected}, got {value} (see --help)"
-    unknown = re.search(r"class_path '([^']+)': Option '([^']+)' is not accepted", message)
-    if flag and nested and unknown:
-        return f"error: {flag}: {unknown[1]} has no argument {unknown[2]!r} (see --help)"
-    message = re.sub(r'Parser key "([^"]+)":', r"--\1:", message)
-    return f"error: {message} (see --help)"
 
 
 def _storage_argument(cfg) -> str:
@@ -826,9 +700,9 @@ def main(args: list[str] | None = None) -> None:
         AppCLI(args=None if args is None else argv, session=session)
     except InputError as exc:
         session.remove_created()
-        _fail(_line(exc), EXIT_INPUT)
+        _fail(input_error_line(exc), EXIT_INPUT)
     except ArgumentError as exc:
-        _fail(_parse_error_line(exc), EXIT_INPUT)
+        _fail(parse_error_line(exc), EXIT_INPUT)
     except NonFiniteLossError as exc:
         session.remove_created()
         cb = session.checkpoint

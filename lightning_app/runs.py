@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 __all__ = [
+    "Layout",
     "Candidate",
     "checkpoint_dirs",
     "checkpoints_in",
@@ -38,6 +39,9 @@ __all__ = [
     "run_folder_of",
     "holds_checkpoint",
     "unwritable_reason",
+    "saved_dirpath",
+    "model_changes",
+    "weights_mismatch",
     "STORAGE_ERRNOS",
 ]
 
@@ -48,6 +52,29 @@ _TEMP = re.compile(r"^\.(?P<target>.+\.ckpt)\.(?P<pid>\d+)\.[0-9a-f]+\.tmp$")
 STORAGE_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
 )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A config's runs: under `root` (`<save_dir>/<name>`), or, without a logger, the one
+    `loose` checkpoints folder (`<default_root_dir>/checkpoints`); `stage` is a staged
+    model's last stage, whose checkpoints are the model's."""
+
+    root: Path | None = None
+    loose: Path | None = None
+    stage: str | None = None
+
+    @property
+    def staged(self) -> bool:
+        return self.stage is not None
+
+    def checkpoint_dirs(self) -> list[Path]:
+        if self.root is not None:
+            return checkpoint_dirs(self.root, self.stage)
+        return [self.loose] if self.loose is not None and self.loose.is_dir() else []
+
+    def describe(self) -> str:
+        return str(self.root if self.root is not None else self.loose)
 
 
 def checkpoint_dirs(root: Path, stage: str | None = None) -> list[Path]:
@@ -157,3 +184,34 @@ def unwritable_reason(path: Path) -> str | None:
     except OSError as exc:
         return f"cannot create files in {probe}: {exc.strerror or exc}"
     return None
+
+
+def saved_dirpath(checkpoint: dict) -> str | None:
+    """The checkpoints folder a checkpoint was written to, as ModelCheckpoint spelled it."""
+    for key, state in (checkpoint.get("callbacks") or {}).items():
+        if key.startswith("ModelCheckpoint") and isinstance(state, dict):
+            return state.get("dirpath")
+    return None
+
+
+def model_changes(checkpoint: dict, class_path: str | None, init_args: dict,
+                  plain=lambda v: v) -> list[tuple[str, object, object]]:
+    """(setting, checkpoint's value, new value) for every model setting in `init_args` that
+    differs from the checkpoint's hyper-parameters; a different class is the one change
+    reported. Keys only one side knows are not compared (code that gained an argument)."""
+    saved = dict(checkpoint.get("hyper_parameters") or {})
+    saved.pop("_instantiator", None)
+    old_class = saved.pop("_class_path", None)
+    if old_class and class_path and old_class != class_path:
+        return [("model", old_class, class_path)]
+    return [(k, plain(saved[k]), init_args[k]) for k in saved
+            if k in init_args and plain(saved[k]) != init_args[k]]
+
+
+def weights_mismatch(saved: dict, current: dict, shown: int = 3) -> list[str]:
+    """'name (saved shape) -> (shape now)' for tensors whose shapes differ, and names only one
+    state dict has (at most `shown` of each); empty if the saved weights fit."""
+    wrong = [f"{k} {tuple(saved[k].shape)} -> {tuple(v.shape)}"
+             for k, v in current.items() if k in saved and saved[k].shape != v.shape]
+    lonely = sorted(set(current) ^ set(saved))
+    return wrong[:shown] + [f"{k} only in one of them" for k in lonely[:shown]]
