@@ -34,6 +34,7 @@ What it adds to LightningCLI:
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import signal
@@ -356,6 +357,8 @@ class AppCLI(LightningCLI):
         logger = trainer_cfg.get("logger")
         if not isinstance(logger, TensorBoardLogger) or trainer_cfg.get("fast_dev_run"):
             return
+        if os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0":
+            return  # a DDP rank started by the launcher: rank 0 makes the folder
         self.session.storage_argument = "--trainer.logger.init_args.save_dir"
         log_dir = Path(logger.log_dir)
         reason = runs.unwritable_reason(log_dir)

@@ -202,6 +202,7 @@ class ArrayDataModule(pl.LightningDataModule):
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # float64 / int64
         self._extremes: list[_Extreme] = []
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._made_for: tuple | None = None  # (dtype, device) of `splits`
 
     # -- to implement
     def load(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, str]:
@@ -249,6 +250,9 @@ class ArrayDataModule(pl.LightningDataModule):
         for extreme in self._extremes:
             extreme.check(dtype, self.source)
         storage = _storage_dtype(dtype)
+        if self.splits and self._made_for == (storage, device):
+            return  # the CLI prepares before the Trainer exists, Lightning's setup again
+        self._made_for = (storage, device)
         for name, (x, y) in self._arrays.items():
             xt = torch.from_numpy(x).to(device=device, dtype=storage)
             labels = y.dtype == np.int64
