@@ -140,7 +140,7 @@ class PermutationSampler(torch.utils.data.Sampler):
     """A standard Sampler yielding the app's permutation of epoch e (`EpochSampler.order`)."""
 
     def __init__(self, n: int, shuffle: bool, seed: int) -> None:
-        from lightning_app.data import EpochSampler
+        from lightning_app.loader import EpochSampler
 
         self.inner = EpochSampler(n, shuffle, seed)
 
