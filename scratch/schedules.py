@@ -16,7 +16,13 @@ from functools import partial
 
 import numpy as np
 
-from scratch.validation import Interval, check_interval
+from scratch.validation import (
+    DECAY_FACTOR,
+    NONNEGATIVE,
+    NONNEGATIVE_INT,
+    check_count,
+    check_interval,
+)
 
 __all__ = [
     "step_decay",
@@ -30,21 +36,8 @@ __all__ = [
     "SCHEDULES",
 ]
 
-_POSITIVE = Interval(0.0, math.inf, "neither")
-_NONNEG = Interval(0.0, math.inf, "left")
-_FACTOR = Interval(0.0, 1.0, "right")
-
-
 def _check_t(t) -> int:
-    if isinstance(t, bool) or not isinstance(t, int | np.integer) or t < 0:
-        raise ValueError(f"t must be an int >= 0 (a step or epoch index), got {t!r}")
-    return int(t)
-
-
-def _check_count(name: str, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-    return int(v)
+    return check_interval("t", t, NONNEGATIVE_INT)  # a step or epoch index
 
 
 def step_decay(t: int, eps0: float, step_size: int, gamma: float) -> float:
@@ -56,9 +49,9 @@ def step_decay(t: int, eps0: float, step_size: int, gamma: float) -> float:
     PyTorch: `StepLR(step_size, gamma)`.
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, _NONNEG)
-    step_size = _check_count("step_size", step_size)
-    gamma = check_interval("gamma", gamma, _FACTOR)
+    eps0 = check_interval("eps0", eps0, NONNEGATIVE)
+    step_size = check_count("step_size", step_size)
+    gamma = check_interval("gamma", gamma, DECAY_FACTOR)
     return eps0 * gamma ** (t // step_size)
 
 
@@ -80,8 +73,8 @@ def exponential_decay(t: int, eps0: float, k: float) -> float:
     the same sequence up to rounding (one multiplication per step).
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, _NONNEG)
-    k = check_interval("k", k, _NONNEG)
+    eps0 = check_interval("eps0", eps0, NONNEGATIVE)
+    k = check_interval("k", k, NONNEGATIVE)
     return eps0 * math.exp(-k * t)
 
 
@@ -93,8 +86,8 @@ def inverse_time_decay(t: int, eps0: float, k: float) -> float:
     (`torchref.schedules.InverseTimeDecay` is that lambda as a picklable object).
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, _NONNEG)
-    k = check_interval("k", k, _NONNEG)
+    eps0 = check_interval("eps0", eps0, NONNEGATIVE)
+    k = check_interval("k", k, NONNEGATIVE)
     return eps0 / (1.0 + k * t)
 
 
@@ -108,9 +101,9 @@ def linear_warmup(t: int, eps0: float, warmup_steps: int, start_factor: float = 
     PyTorch: `LinearLR(start_factor=f, end_factor=1.0, total_iters=T)`.
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, _NONNEG)
-    T = _check_count("warmup_steps", warmup_steps)
-    f = check_interval("start_factor", start_factor, _FACTOR)
+    eps0 = check_interval("eps0", eps0, NONNEGATIVE)
+    T = check_count("warmup_steps", warmup_steps)
+    f = check_interval("start_factor", start_factor, DECAY_FACTOR)
     return eps0 * (f + (1.0 - f) * min(t, T) / T)
 
 
@@ -128,7 +121,7 @@ def warmup_then(
     Catalog: F11, F15. PyTorch: `SequentialLR([LinearLR(...), <decay>], milestones=[T])`.
     """
     t = _check_t(t)
-    T = _check_count("warmup_steps", warmup_steps)
+    T = check_count("warmup_steps", warmup_steps)
     if t < T:
         return linear_warmup(t, eps0, T, start_factor)
     return decay(t - T, eps0, **decay_hparams)
@@ -136,7 +129,7 @@ def warmup_then(
 
 def lr_sequence(schedule: Callable[..., float], n: int, eps0: float, **hparams) -> np.ndarray:
     """The first `n` learning rates `schedule(t, eps0, **hparams)`, t = 0..n-1, shape (n,)."""
-    n = _check_count("n", n)
+    n = check_count("n", n)
     return np.array([schedule(t, eps0, **hparams) for t in range(n)])
 
 

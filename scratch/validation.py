@@ -72,6 +72,8 @@ __all__ = [
     "check_values_in",
     "check_label_range",
     "check_one_hot_summary",
+    "check_rows_match",
+    "check_row_sums",
     "check_array",
     "check_same_shape",
     "check_param_lists",
@@ -420,6 +422,24 @@ def check_one_hot_summary(
         raise ValueError(
             f"{name} must be one-hot rows (entries 0/1, exactly one 1 per row), "
             f"got row sums in [{sum_lo:g}, {sum_hi:g}]"
+        )
+
+
+def check_rows_match(name: str, shape: tuple[int, ...], of: str, of_shape: tuple[int, ...]) -> None:
+    """Raise unless `name` has one entry per row of `of` (the same first dimension)."""
+    if shape[:1] != of_shape[:1]:
+        raise ValueError(
+            f"{name} must have one entry per row of {of}, got {name}{shape} and {of}{of_shape}"
+        )
+
+
+def check_row_sums(name: str, lo: float, hi: float, atol: float = 1e-6) -> None:
+    """Raise unless row sums spanning [lo, hi] are all 1 (within `atol`): one-hot or
+    class-probability rows."""
+    if not (abs(lo - 1) <= atol and abs(hi - 1) <= atol):
+        raise ValueError(
+            f"{name} given as a (N, C) array must have rows summing to 1 (one-hot or class "
+            f"probabilities), got row sums in [{lo:g}, {hi:g}]"
         )
 
 

@@ -71,8 +71,10 @@ def finite_tensor(name: str, x: torch.Tensor) -> torch.Tensor:
 
 
 def probability_tensor(name: str, x, **kw) -> torch.Tensor:
-    """`real_tensor` whose entries lie in [0, 1] (`scratch.validation.check_probabilities`)."""
-    x = real_tensor(name, x, **kw)
+    """`real_tensor` whose entries lie in [0, 1] (`scratch.validation.check_probabilities`).
+    Keyword arguments go to `real_tensor`; with `checked=True`, x is already a checked
+    real tensor and only its range is read."""
+    x = x if kw.pop("checked", False) else real_tensor(name, x, **kw)
     if x.numel():
         lo, hi = torch.aminmax(x.detach())
         check_values_in(name, float(lo), float(hi), PROBABILITY, "probabilities")
