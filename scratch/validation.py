@@ -73,6 +73,9 @@ __all__ = [
     "check_label_range",
     "check_one_hot_summary",
     "check_rows_match",
+    "check_mask_values",
+    "check_in_features",
+    "check_target_shape",
     "check_row_sums",
     "check_array",
     "check_same_shape",
@@ -397,12 +400,14 @@ def check_finite_count(name: str, n_bad: int) -> None:
         raise ValueError(f"{name} must be finite, got {n_bad} NaN/inf value(s)")
 
 
-def check_values_in(name: str, lo: float, hi: float, interval: Interval, what: str) -> None:
+def check_values_in(
+    name: str, lo: float, hi: float, interval: Interval, what: str, context: str = ""
+) -> None:
     """Raise unless the values, spanning [lo, hi], lie in `interval`: "p must be
-    probabilities in [0, 1], got values in [-0.1, 1]"."""
+    probabilities in [0, 1], got values in [-0.1, 1]" (`context` goes after the interval)."""
     if not (lo in interval and hi in interval):
         raise ValueError(
-            f"{name} must be {what} in {interval}, got values in [{lo:g}, {hi:g}]"
+            f"{name} must be {what} in {interval}{context}, got values in [{lo:g}, {hi:g}]"
         )
 
 
@@ -423,6 +428,28 @@ def check_one_hot_summary(
             f"{name} must be one-hot rows (entries 0/1, exactly one 1 per row), "
             f"got row sums in [{sum_lo:g}, {sum_hi:g}]"
         )
+
+
+def check_in_features(name: str, shape: tuple[int, ...], w_shape: tuple[int, ...]) -> None:
+    """Raise unless the last axis of `name` matches the columns of a weight W (n_out, n_in)."""
+    if shape[-1:] != w_shape[1:2]:
+        raise ValueError(
+            f"{name} must have {w_shape[1]} features (columns of W{w_shape}), got {name}{shape}"
+        )
+
+
+def check_target_shape(name: str, shape: tuple[int, ...], want: tuple[int, ...], head: str):
+    """Raise unless the targets of a network head have the shape the head needs."""
+    if shape != want:
+        if head == "multiclass":
+            raise ValueError(f"{name} must be class labels of shape {want}, got {name}{shape}")
+        raise ValueError(f"{name} must have shape {want} for the {head} head, got {name}{shape}")
+
+
+def check_mask_values(name: str, all_01: bool) -> None:
+    """Raise unless a dropout keep-mask holds only 0 and 1 (`all_01`: the caller's test)."""
+    if not all_01:
+        raise ValueError(f"{name} must hold only 0 and 1 (keep = 1), got other values")
 
 
 def check_rows_match(name: str, shape: tuple[int, ...], of: str, of_shape: tuple[int, ...]) -> None:

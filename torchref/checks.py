@@ -93,9 +93,9 @@ def label_tensor(name: str, y: torch.Tensor, n_classes: int) -> torch.Tensor:
             f"{name} must hold integer class labels, got dtype {str(y.dtype)[6:]}"
         )
     y = y.to(torch.int64)
-    if y.numel():
-        lo, hi = torch.aminmax(y)
-        check_label_range(name, int(lo), int(hi), n_classes)
+    if y.numel():  # one host copy for both ends (this runs every training step of the app)
+        lo, hi = torch.stack(torch.aminmax(y)).tolist()
+        check_label_range(name, lo, hi, n_classes)
     return y
 
 
