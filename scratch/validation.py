@@ -73,6 +73,7 @@ __all__ = [
     "check_label_range",
     "check_one_hot_summary",
     "check_rows_match",
+    "check_channels",
     "check_mask_values",
     "check_in_features",
     "check_target_shape",
@@ -450,6 +451,14 @@ def check_mask_values(name: str, all_01: bool) -> None:
     """Raise unless a dropout keep-mask holds only 0 and 1 (`all_01`: the caller's test)."""
     if not all_01:
         raise ValueError(f"{name} must hold only 0 and 1 (keep = 1), got other values")
+
+
+def check_channels(name: str, shape: tuple[int, ...], n_channels: int) -> None:
+    """Raise unless axis 1 of `name` (N, C, ...) holds `n_channels` channels."""
+    if shape[1:2] != (n_channels,):
+        raise ValueError(
+            f"{name} must have {n_channels} channel(s) on axis 1, got {name}{shape}"
+        )
 
 
 def check_rows_match(name: str, shape: tuple[int, ...], of: str, of_shape: tuple[int, ...]) -> None:
