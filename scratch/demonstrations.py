@@ -131,7 +131,8 @@ def gradient_descent(
     `w_i <- w_i + Delta w_i`; stop "when the cost stops decreasing, or at a maximum number of
     epochs". Here: stop after the first epoch whose loss decrease is <= `tol` (an epoch
     that increases the loss stops it too, and stays in the path), or after `max_epochs`.
-    Catalog: F2 (003). PyTorch: `torch.optim.SGD(lr)` stepped once per epoch on the full batch.
+    Catalog: F2, F18 (003). PyTorch: `torch.optim.SGD(lr)` stepped once per epoch on the full
+    batch.
     Shapes: w0 (d,) or any shape; `loss_and_grad(w) -> (float, array like w)`.
     Returns `(path, losses)`: path (E+1, *w.shape) with w0 first; losses (E+1,) at each point.
     """
@@ -183,7 +184,10 @@ def linear_neuron_loss(w, X, t) -> float:
 
 
 def linear_neuron_loss_grad(w, X, t) -> np.ndarray:
-    """Gradient of `linear_neuron_loss`: `1/m sum_p (y_p - t_p) x_p` (003, F3). Shape (d,)."""
+    """Gradient of `linear_neuron_loss`: `1/m sum_p (y_p - t_p) x_p` (003, F3). Shape (d,).
+
+    Catalog: F2, F3, F4.
+    """
     return X.T @ (X @ w - t) / X.shape[0]
 
 
@@ -514,7 +518,10 @@ def train_lbfgs(params, X, y, activations="relu", head="binary", max_iter: int =
 
 
 def hidden_representation(params, X, activation: str = "relu") -> np.ndarray:
-    """Hidden-layer outputs `phi(W1 x + b1)` of a one-hidden-layer MLP: (N, d) -> (N, H). B7."""
+    """Hidden-layer outputs `phi(W1 x + b1)` of a one-hidden-layer MLP: (N, d) -> (N, H).
+
+    Catalog: B7.
+    """
     z, _ = mlp_forward(params[:2], X)
     return relu(z) if activation == "relu" else tanh(z)
 
@@ -793,7 +800,7 @@ def doc_relu_update(w, X, t, lr: float) -> np.ndarray:
 
 
 def one_hot_codes(n: int) -> np.ndarray:
-    """The n one-hot codes (the "wasteful" representation of 003): (n, n) identity. I5."""
+    """The n one-hot codes (the "wasteful" representation of 003): (n, n) identity. Catalog: I5."""
     return np.eye(check_count("n", n, 1))
 
 

@@ -135,7 +135,7 @@ def gd_update(w: np.ndarray, dw: np.ndarray, *, lr: float, out=None) -> np.ndarr
     Notes: `w_{i+1} = w_i - eps dL/dw` (002 §4.3.5); `W[l] = W[l] - alpha dW[l]` (001);
     `Theta <- Theta + Delta Theta`, `Delta Theta = -alpha dJ/dTheta` (004); the same rule with a
     (sub)gradient of one example or mini-batch is SGD, `w(t+1) = w(t) - eta g(t)` (002, F7).
-    Catalog: F1 (001, 002 §4.3.5, 004), F7, F8.
+    Catalog: F1 (001, 002 §4.3.5, 004), F3, F4, F7, F8.
     PyTorch: `torch.optim.SGD(lr=eps)` is this rule exactly.
     Shapes: w and dw the same shape (any); returns a new array of that shape, or writes it
     into `out` (which may be `w` itself: the in-place step the optimizer classes take, so a

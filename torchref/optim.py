@@ -25,6 +25,18 @@ build it from YAML (`class_path: torchref.optim.NotesAdam`, `init_args: {lr: 0.0
 `make_optimizer(name, params, **hparams)` builds any entry of `OPTIMIZERS` by name.
 Style after torch/optim/adam.py: the algorithm in the class docstring, a functional update,
 constructor validation with torch's words ("Invalid learning rate: -1.0").
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: F1, F2, F5, F6, F7, F8, F9, F10, F16, F18, F19, F20 -> torch.optim:SGD
+Catalog: F3, F4 -> torch.autograd:grad
+Catalog: F5 -> torch.nn.functional:mse_loss
+Catalog: F6 -> torch.nn.functional:binary_cross_entropy_with_logits
+Catalog: F7 -> torch:abs, torch.optim.lr_scheduler:LambdaLR
+Catalog: F8 -> torch.utils.data:DataLoader
+Catalog: F12 -> torch.optim:Adagrad
+Catalog: F13 -> torch.optim:RMSprop
+Catalog: F14 -> torch.optim:Adam
+Catalog: F17 -> torch:abs
 """
 
 from __future__ import annotations
@@ -88,6 +100,7 @@ def notes_sgd(
     `grads` already hold any L2/L1 terms and, for Nesterov, were taken at the look-ahead
     point; `momentum_buffers` hold the notes' `m` (None entries are ignored when momentum = 0).
     Arguments are checked as `scratch.optim.SGD` checks them (same messages).
+    Catalog: F1, F9.
     """
     _check_functional(params, grads, momentum_buffers=momentum_buffers)
     lr, momentum = _hp("lr", lr), _hp("momentum", momentum)
@@ -117,7 +130,9 @@ def notes_rmsprop(
 ) -> None:
     """`alpha <- beta alpha + (1 - beta) g^2`, `w <- w - eps g / sqrt(alpha + eps0)`, in place.
 
-    Arguments are checked as `scratch.optim.RMSprop` checks them (same messages)."""
+    Arguments are checked as `scratch.optim.RMSprop` checks them (same messages).
+    Catalog: F13.
+    """
     _check_functional(params, grads, square_avgs=square_avgs)
     _notes_rmsprop(params, grads, square_avgs, _hp("lr", lr), _hp("beta", beta), _hp("eps0", eps0))
 
@@ -147,6 +162,7 @@ def notes_adam(
     checked as `scratch.optim.adam_update` checks them (same messages). A gradient entry
     whose square overflows leaves its parameter entry unmoved, as in torch.optim.Adam (see
     `scratch.optim.adam_update`).
+    Catalog: F14.
     """
     _check_functional(params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs)
     if len(steps) != len(params):
