@@ -55,5 +55,5 @@ def test_kept_pad_removes_the_page_faults_of_a_float64_mlp_step():
 def test_opt_out_and_bad_pad_are_honoured(monkeypatch):
     monkeypatch.setenv("TORCHREF_KEEP_FREED_MEMORY", "0")
     assert retain_freed_memory() is False
-    with pytest.raises(ValueError, match="pad_bytes must be a non-negative int, got -1"):
+    with pytest.raises(ValueError, match="pad_bytes must be an integer >= 0, got -1"):
         retain_freed_memory(-1)

@@ -17,6 +17,8 @@ import ctypes
 import os
 import sys
 
+from scratch.validation import check_count
+
 __all__ = ["DEFAULT_PAD_BYTES", "retain_freed_memory"]
 
 DEFAULT_PAD_BYTES = 64 << 20  # 64 MiB: covers the temporaries of one step of the benchmark MLPs
@@ -29,8 +31,7 @@ def retain_freed_memory(pad_bytes: int = DEFAULT_PAD_BYTES) -> bool:
     Does nothing (returns False) off Linux, on a C library without `mallopt`, or when the
     environment variable TORCHREF_KEEP_FREED_MEMORY is "0".
     """
-    if isinstance(pad_bytes, bool) or not isinstance(pad_bytes, int) or pad_bytes < 0:
-        raise ValueError(f"pad_bytes must be a non-negative int, got {pad_bytes!r}")
+    pad_bytes = check_count("pad_bytes", pad_bytes, 0)
     if os.environ.get("TORCHREF_KEEP_FREED_MEMORY", "1") == "0" or not sys.platform.startswith(
         "linux"
     ):

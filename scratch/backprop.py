@@ -23,7 +23,7 @@ import numpy as np
 
 from scratch.activations import get_activation, sigmoid, softmax
 from scratch.mlp import HEADS, HIDDEN_ACTIVATIONS, check_params, forward_folded, hidden_activations
-from scratch.validation import Choice, Interval, check_array, check_interval
+from scratch.validation import FINITE, PENALTY, Choice, check_array, check_interval
 
 __all__ = [
     "output_delta",
@@ -37,7 +37,6 @@ __all__ = [
     "backprop_accumulate",
 ]
 
-_NONNEG = Interval(0.0, np.inf, "left")
 _CE_OUTPUTS = Choice(("sigmoid", "softmax"))
 
 
@@ -107,7 +106,7 @@ def backprop_slide_form(x, W1, b1, W2, b2, w3, b3, phi: str = "sigmoid") -> Slid
     w3 = check_array("w3", w3, ndim=1)
     b1 = check_array("b1", b1, ndim=1)
     b2 = check_array("b2", b2, ndim=1)
-    b3 = check_interval("b3", b3, Interval(-np.inf, np.inf, "neither"))
+    b3 = check_interval("b3", b3, FINITE)
     d1, d2 = W1.shape[0], W2.shape[0]
     for name, arr, shape in (
         ("W1", W1, (d1, x.shape[0])), ("b1", b1, (d1,)), ("W2", W2, (d2, d1)),
@@ -341,7 +340,7 @@ def backprop_accumulate(
     Shapes: thetas[l-1] = Theta^(l) (s_(l+1), s_l + 1); X (s_1, m) and Y (s_L, m), examples
     as columns. Returns [D^(1), ..., D^(L-1)] shaped like thetas.
     """
-    lam = check_interval("lam", lam, _NONNEG)
+    lam = check_interval("lam", lam, PENALTY)
     X = check_array("X", X, ndim=2)
     Y = check_array("Y", Y, ndim=2)
     m = X.shape[1]
