@@ -71,6 +71,7 @@ from scratch.validation import (
     check_probabilities,
     check_same_shape,
     check_target_shape,
+    scalar_like,
 )
 
 __all__ = [
@@ -380,7 +381,7 @@ def _reconstruction_loss(logits, X, config: AEConfig) -> float:
     if config.loss == "bce":
         return head_loss(logits, X, "binary")
     g_out, _ = get_activation(config.output_activation)
-    return float(losses.squared_error(g_out(logits), X, scaling="mean"))
+    return scalar_like(losses.squared_error(g_out(logits), X, scaling="mean"), X)
 
 
 def reconstruction_loss_grad(logits, X, config: AEConfig) -> np.ndarray:
@@ -433,7 +434,7 @@ def kl_sparsity(H, rho: float, beta: float) -> float:
     H = check_array("H", H, ndim=2, allow_empty=False)
     beta = BETA_RANGE.check("beta", beta)
     rho_hat = H.mean(axis=0)  # (n_code,)
-    return float(beta * np.sum(kl_divergence_bernoulli(rho, rho_hat)))
+    return scalar_like(beta * np.sum(kl_divergence_bernoulli(rho, rho_hat)), H)
 
 
 def kl_sparsity_grad(H, rho: float, beta: float) -> np.ndarray:
@@ -462,7 +463,7 @@ def l1_sparsity(H, beta: float) -> float:
     """
     H = check_array("H", H, ndim=2, allow_empty=False)
     beta = BETA_RANGE.check("beta", beta)
-    return float(beta / H.shape[0] * np.abs(H).sum())
+    return scalar_like(beta / H.shape[0] * np.abs(H).sum(), H)
 
 
 def l1_sparsity_grad(H, beta: float) -> np.ndarray:
@@ -482,7 +483,7 @@ def sparsity_penalty(H, config: AEConfig) -> float:
     Catalog: C9, I2. PyTorch: `torchref.autoencoders.sparsity_penalty`. Shapes: H (N, n_code).
     """
     if config.sparsity is None:
-        return 0.0
+        return scalar_like(0.0, np.asarray(H))
     if config.sparsity == "kl":
         return kl_sparsity(H, config.rho, config.beta)
     return l1_sparsity(H, config.beta)

@@ -23,7 +23,7 @@ import numpy as np
 
 from scratch.activations import get_activation, sigmoid, softmax
 from scratch.mlp import HEADS, HIDDEN_ACTIVATIONS, check_params, forward_folded, hidden_activations
-from scratch.validation import FINITE, PENALTY, Choice, check_array, check_interval
+from scratch.validation import FINITE, PENALTY, Choice, check_array, check_interval, scalar_like
 
 __all__ = [
     "output_delta",
@@ -120,7 +120,7 @@ def backprop_slide_form(x, W1, b1, W2, b2, w3, b3, phi: str = "sigmoid") -> Slid
     z1 = g(u1)
     u2 = W2 @ z1 + b2  # (d2,)
     z2 = g(u2)
-    y = float(w3 @ z2 + b3)
+    y = scalar_like(w3 @ z2 + b3, z2)  # the input's dtype, not a Python float
 
     dy_dz2 = w3
     dy_du2 = np.diag(g_prime(u2)) @ w3  # Diag(phi'(u2)) w3
@@ -131,7 +131,7 @@ def backprop_slide_form(x, W1, b1, W2, b2, w3, b3, phi: str = "sigmoid") -> Slid
     return SlideGradients(
         y=y, dy_dz2=dy_dz2, dy_du2=dy_du2, dy_dz1=dy_dz1, dy_du1=dy_du1,
         dy_dW2=dy_dW2, dy_db2=dy_du2, dy_dW1=dy_dW1, dy_db1=dy_du1,
-        dy_dw3=z2, dy_db3=1.0,
+        dy_dw3=z2, dy_db3=scalar_like(1.0, z2),
     )
 
 

@@ -41,6 +41,7 @@ from scratch.validation import (
     check_array,
     check_count,
     check_interval,
+    scalar_like,
 )
 
 __all__ = [
@@ -548,7 +549,7 @@ def perceptron_update(w, x, t: float, lr: float) -> tuple[float, np.ndarray]:
     if t not in (0.0, 1.0):
         raise ValueError(f"t must be 0 or 1, got {t!r}")
     lr = check_interval("lr", lr, POSITIVE)
-    y = float(step(x @ w))
+    y = step(x @ w)[()]  # a scalar in x's dtype
     return y, lr * (t - y) * x
 
 
@@ -582,10 +583,10 @@ def perceptron_train(
     for epoch in range(1, max_epochs + 1):
         updates = 0
         for x, target in zip(X, t, strict=True):
-            z = float(x @ w)
-            y, dw = perceptron_update(w, x, float(target), lr)
+            z = x @ w  # scalars in X's dtype, as every value of the trace
+            y, dw = perceptron_update(w, x, target, lr)
             if max_rows is None or len(trace) < max_rows:
-                trace.append(PerceptronRow(epoch, x.copy(), w.copy(), z, y, float(target), dw))
+                trace.append(PerceptronRow(epoch, x.copy(), w.copy(), z, y, target, dw))
             if y != target:
                 w = w + dw
                 updates += 1
@@ -633,7 +634,7 @@ def novikoff_bound(X, t, w_sep) -> float:
     if gamma <= 0:
         raise ValueError(f"w_sep must separate the data (margin > 0), got margin {gamma:.3g}")
     R = float(np.linalg.norm(X, axis=1).max())
-    return (R / gamma) ** 2
+    return scalar_like((R / gamma) ** 2, X)
 
 
 # ---- E3: Hebbian learning ------------------------------------------------------------------

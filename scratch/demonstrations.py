@@ -45,6 +45,7 @@ from scratch.validation import (
     check_count,
     check_interval,
     check_optimizer_hparam,
+    scalar_like,
 )
 
 __all__ = [
@@ -180,7 +181,7 @@ def linear_neuron_loss(w, X, t) -> float:
     the m examples, with the 1/2 that makes the gradient `1/m sum (y_p - t_p) x_p` (003).
     """
     r = X @ w - t  # (m,)
-    return float(0.5 * np.mean(r * r))
+    return scalar_like(0.5 * np.mean(r * r), r)
 
 
 def linear_neuron_loss_grad(w, X, t) -> np.ndarray:
@@ -259,7 +260,7 @@ def absolute_loss(w, x, y) -> float:
 
     Shapes: w (d,), x (d,), y scalar.
     """
-    return float(abs(x @ w - y))
+    return scalar_like(abs(x @ w - y), x, w)
 
 
 def absolute_loss_subgradient(w, x, y) -> np.ndarray:
@@ -613,7 +614,7 @@ def mse_sigmoid_loss(w, X, t) -> float:
     ones); t (m,). Returns a float.
     """
     w, X, t = _unit_inputs(w, X, t)
-    return float(losses.squared_error(sigmoid(X @ w), t, scaling="half_mean"))
+    return scalar_like(losses.squared_error(sigmoid(X @ w), t, scaling="half_mean"), X, w)
 
 
 def mse_sigmoid_grad(w, X, t) -> np.ndarray:
@@ -646,7 +647,7 @@ def ce_sigmoid_loss(w, X, t) -> float:
     Catalog: C11, D12 (003 "CEntropy"). PyTorch: `F.binary_cross_entropy_with_logits`.
     """
     w, X, t = _unit_inputs(w, X, t)
-    return float(losses.binary_cross_entropy_with_logits(X @ w, t))
+    return scalar_like(losses.binary_cross_entropy_with_logits(X @ w, t), X, w)
 
 
 def ce_sigmoid_grad(w, X, t) -> np.ndarray:

@@ -37,6 +37,7 @@ from scratch.validation import (
     check_row_sums,
     check_rows_match,
     check_same_shape,
+    scalar_like,
 )
 
 __all__ = [
@@ -336,7 +337,8 @@ def l2_penalty(weights, lam: float) -> float:
     Shapes: weights an array or a list of arrays of any shapes; lam >= 0. Returns a float.
     """
     lam = check_interval("lam", lam, PENALTY)
-    return lam / 2 * float(sum(np.sum(w * w) for w in _weights(weights)))
+    ws = _weights(weights)
+    return scalar_like(lam / 2 * sum(np.sum(w * w) for w in ws), *ws)
 
 
 def l2_penalty_grad(weights, lam: float) -> list[np.ndarray]:
@@ -352,7 +354,8 @@ def l1_penalty(weights, lam: float) -> float:
     PyTorch: `lam * sum(p.abs().sum() for p in params)`. Shapes as `l2_penalty`.
     """
     lam = check_interval("lam", lam, PENALTY)
-    return lam * float(sum(np.sum(np.abs(w)) for w in _weights(weights)))
+    ws = _weights(weights)
+    return scalar_like(lam * sum(np.sum(np.abs(w)) for w in ws), *ws)
 
 
 def l1_penalty_grad(weights, lam: float) -> list[np.ndarray]:
@@ -496,7 +499,7 @@ def bernoulli_log_likelihood(p, t) -> float:
         raise ValueError("t must hold binary labels 0/1")
     factors = np.where(t == 1, p, 1 - p)
     with np.errstate(divide="ignore"):  # log 0 = -inf is the true value
-        return float(np.log(factors).sum())
+        return scalar_like(np.log(factors).sum(), p)
 
 
 def categorical_log_likelihood(p, labels) -> float:
@@ -514,7 +517,7 @@ def categorical_log_likelihood(p, labels) -> float:
         )
     idx = check_labels("labels", lab, p.shape[1])
     with np.errstate(divide="ignore"):
-        return float(np.log(p[np.arange(p.shape[0]), idx]).sum())
+        return scalar_like(np.log(p[np.arange(p.shape[0]), idx]).sum(), p)
 
 
 def gaussian_log_prior(weights, sigma: float) -> float:
@@ -528,8 +531,8 @@ def gaussian_log_prior(weights, sigma: float) -> float:
     sigma = check_interval("sigma", sigma, POSITIVE)
     ws = _weights(weights)
     k = sum(w.size for w in ws)
-    sq = float(sum(np.sum(w * w) for w in ws))
-    return -sq / (2 * sigma**2) - k / 2 * np.log(2 * np.pi * sigma**2)
+    sq = sum(np.sum(w * w) for w in ws)
+    return scalar_like(-sq / (2 * sigma**2) - k / 2 * np.log(2 * np.pi * sigma**2), *ws)
 
 
 _CONVENTIONS = Choice(("lambda_over_2m", "lambda_over_2"))

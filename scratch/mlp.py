@@ -41,6 +41,7 @@ from scratch.validation import (
     check_layer_sizes,
     check_target_shape,
     check_values_in,
+    scalar_like,
 )
 
 __all__ = [
@@ -355,7 +356,7 @@ def head_loss(logits, y, head: str) -> float:
     """
     logits = check_array("logits", logits, ndim=2)
     y = check_targets(y, head, logits.shape[1], logits.shape[0])
-    return float(_HEAD_LOSSES[head][0](logits, y))
+    return scalar_like(_HEAD_LOSSES[head][0](logits, y), logits)
 
 
 def head_loss_grad(logits, y, head: str) -> np.ndarray:
@@ -378,7 +379,7 @@ def l2_cost(params, lam: float, m: int) -> float:
     """
     lam = check_interval("l2", lam, NONNEGATIVE)
     params = check_params(params)
-    return float(lam / (2 * m) * sum(np.sum(W * W) for W in params[::2]))
+    return scalar_like(lam / (2 * m) * sum(np.sum(W * W) for W in params[::2]), *params)
 
 
 def l2_cost_grad(params, lam: float, m: int) -> list[np.ndarray]:

@@ -4,6 +4,7 @@ NumPy only (imports `scratch.validation`); never torch. Each schedule is a pure 
 the step (or epoch) index `t = 0, 1, 2, ...` returning the learning rate for that step, written
 in closed form as 002 §4.3.5 ("learning rate decay") writes it; `eps0` here is the INITIAL
 learning rate (002's symbol in this paragraph; Adagrad's `eps0` is another quantity).
+A float32 `eps0` gives float32 rates (scratch keeps the input dtype in what it returns).
 `torchref.schedules` builds the matching `torch.optim.lr_scheduler` objects; after `t` calls of
 `scheduler.step()` their lr equals `schedule(t)`.
 """
@@ -22,6 +23,7 @@ from scratch.validation import (
     NONNEGATIVE_INT,
     check_count,
     check_interval,
+    scalar_like,
 )
 
 __all__ = [
@@ -49,10 +51,10 @@ def step_decay(t: int, eps0: float, step_size: int, gamma: float) -> float:
     PyTorch: `StepLR(step_size, gamma)`.
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, NONNEGATIVE)
+    eps0, like = check_interval("eps0", eps0, NONNEGATIVE), eps0
     step_size = check_count("step_size", step_size)
     gamma = check_interval("gamma", gamma, DECAY_FACTOR)
-    return eps0 * gamma ** (t // step_size)
+    return scalar_like(eps0 * gamma ** (t // step_size), like)
 
 
 def halve_every_5(t: int, eps0: float) -> float:
@@ -79,9 +81,9 @@ def exponential_decay(t: int, eps0: float, k: float) -> float:
     the same sequence up to rounding (one multiplication per step).
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, NONNEGATIVE)
+    eps0, like = check_interval("eps0", eps0, NONNEGATIVE), eps0
     k = check_interval("k", k, NONNEGATIVE)
-    return eps0 * math.exp(-k * t)
+    return scalar_like(eps0 * math.exp(-k * t), like)
 
 
 def inverse_time_decay(t: int, eps0: float, k: float) -> float:
@@ -92,9 +94,9 @@ def inverse_time_decay(t: int, eps0: float, k: float) -> float:
     (`torchref.schedules.InverseTimeDecay` is that lambda as a picklable object).
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, NONNEGATIVE)
+    eps0, like = check_interval("eps0", eps0, NONNEGATIVE), eps0
     k = check_interval("k", k, NONNEGATIVE)
-    return eps0 / (1.0 + k * t)
+    return scalar_like(eps0 / (1.0 + k * t), like)
 
 
 def linear_warmup(t: int, eps0: float, warmup_steps: int, start_factor: float = 0.1) -> float:
@@ -107,10 +109,10 @@ def linear_warmup(t: int, eps0: float, warmup_steps: int, start_factor: float = 
     PyTorch: `LinearLR(start_factor=f, end_factor=1.0, total_iters=T)`.
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, NONNEGATIVE)
+    eps0, like = check_interval("eps0", eps0, NONNEGATIVE), eps0
     T = check_count("warmup_steps", warmup_steps)
     f = check_interval("start_factor", start_factor, DECAY_FACTOR)
-    return eps0 * (f + (1.0 - f) * min(t, T) / T)
+    return scalar_like(eps0 * (f + (1.0 - f) * min(t, T) / T), like)
 
 
 def warmup_then(

@@ -87,6 +87,7 @@ __all__ = [
     "check_shape",
     "check_real_dtype",
     "check_float_dtype",
+    "scalar_like",
     # architectures
     "check_layer_sizes",
     "check_autoencoder_sizes",
@@ -612,6 +613,17 @@ def check_labels(name: str, y, n_classes: int) -> np.ndarray:
     if arr.size:
         check_label_range(name, int(arr.min()), int(arr.max()), n_classes)
     return arr.astype(np.int64)
+
+
+def scalar_like(value, *arrays) -> np.floating:
+    """`value` as a NumPy scalar of the arrays' floating result dtype (float64 without one).
+
+    Scratch returns every scalar in the dtype of its input: a float32 loss for float32
+    arrays, never a Python float (which is a float64 and would make a float32 comparison
+    look like a float64 one).
+    """
+    dtype = np.result_type(*arrays) if arrays else np.dtype(np.float64)
+    return (dtype if dtype.kind == "f" else np.dtype(np.float64)).type(value)
 
 
 # ---- architectures -------------------------------------------------------------------------
