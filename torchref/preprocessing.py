@@ -19,7 +19,7 @@ from scratch.preprocessing import (
     check_fitted_features,
     check_whitenable,
 )
-from scratch.validation import Choice, check_count, check_int
+from scratch.validation import Choice, check_int
 from torchref.checks import real_tensor
 
 __all__ = ["Standardize", "PCATransform", "MODES"]
@@ -71,9 +71,7 @@ class PCATransform(nn.Module):
     def __init__(self, mode: str = "whiten", n_components: int | None = None, eps: float = 0.0):
         super().__init__()
         self.mode = MODES.check("mode", mode)
-        if n_components is not None:  # its upper bound, D, is known at fit time
-            check_count("n_components", n_components)
-        self.n_components = n_components
+        self.n_components = n_components  # checked by fit, which knows its bound D
         self.eps = EPS_RANGE.check("eps", eps)
         self.register_buffer("mean", torch.empty(0))
         self.register_buffer("components", torch.empty(0))  # (k, D)
