@@ -73,6 +73,20 @@ def _notes_sgd(params, grads):
 T64 = torch.float64
 
 
+def _least_squares(name, argument, n_y=4, penalty="l2", lr=0.1, steps=5):
+    args = (penalty, 0.1, lr, steps)
+    return Case(name, lambda: sens.regularized_least_squares(_X, np.ones(n_y), *args),
+                lambda: tens.regularized_least_squares(_t(_X), torch.ones(n_y, dtype=T64),
+                                                       *args), argument)
+
+
+def _perceptron(name, argument, **kw):
+    X, t = np.eye(2), np.array([0.0, 1.0])
+    return Case(name, lambda: sc.perceptron_train(X, t, np.zeros(2), **kw),
+                lambda: tc.perceptron_train(_t(X), _t(t), torch.zeros(2, dtype=T64), **kw),
+                argument)
+
+
 def _t(a):
     return torch.as_tensor(np.asarray(a), dtype=T64) if np.asarray(a).dtype.kind == "f" else (
         torch.as_tensor(np.asarray(a)))
@@ -337,40 +351,17 @@ CASES = [
          lambda: sens.train_with_early_stopping([np.ones(1)], lambda p: p, lambda p: 0.0, 3, 0),
          lambda: tens.fit_with_early_stopping(nn.Linear(1, 1), lambda: None, lambda: 0.0, 3, 0),
          "patience"),
-    Case("unknown penalty",
-         lambda: sens.regularized_least_squares(_X, np.ones(4), "l3", 0.1, 0.1, 5),
-         lambda: tens.regularized_least_squares(_t(_X), torch.ones(4, dtype=T64), "l3", 0.1,
-                                                0.1, 5), "penalty"),
-    Case("least squares: y rows",
-         lambda: sens.regularized_least_squares(_X, np.ones(3), "l2", 0.1, 0.1, 5),
-         lambda: tens.regularized_least_squares(_t(_X), torch.ones(3, dtype=T64), "l2", 0.1,
-                                                0.1, 5), "y"),
-    Case("least squares: lr = 0",
-         lambda: sens.regularized_least_squares(_X, np.ones(4), "l2", 0.1, 0.0, 5),
-         lambda: tens.regularized_least_squares(_t(_X), torch.ones(4, dtype=T64), "l2", 0.1,
-                                                0.0, 5), "lr"),
-    Case("least squares: steps = 0",
-         lambda: sens.regularized_least_squares(_X, np.ones(4), "l2", 0.1, 0.1, 0),
-         lambda: tens.regularized_least_squares(_t(_X), torch.ones(4, dtype=T64), "l2", 0.1,
-                                                0.1, 0), "steps"),
+    _least_squares("unknown penalty", "penalty", penalty="l3"),
+    _least_squares("least squares: y rows", "y", n_y=3),
+    _least_squares("least squares: lr = 0", "lr", lr=0.0),
+    _least_squares("least squares: steps = 0", "steps", steps=0),
     # ---- classic ---------------------------------------------------------------------------
     Case("truth_table_inputs n = 0", lambda: sc.truth_table_inputs(0),
          lambda: tc.truth_table_inputs(0), "n"),
     Case("iff_net hidden = 3", lambda: sc.iff_net(3), lambda: tc.iff_net(3), "hidden"),
-    Case("perceptron max_epochs = 0",
-         lambda: sc.perceptron_train(np.eye(2), np.array([0.0, 1.0]), np.zeros(2),
-                                     max_epochs=0),
-         lambda: tc.perceptron_train(torch.eye(2, dtype=T64), _t([0.0, 1.0]),
-                                     torch.zeros(2, dtype=T64), max_epochs=0), "max_epochs"),
-    Case("perceptron lr = 0",
-         lambda: sc.perceptron_train(np.eye(2), np.array([0.0, 1.0]), np.zeros(2), lr=0.0),
-         lambda: tc.perceptron_train(torch.eye(2, dtype=T64), _t([0.0, 1.0]),
-                                     torch.zeros(2, dtype=T64), lr=0.0), "lr"),
-    Case("perceptron max_rows = -1",
-         lambda: sc.perceptron_train(np.eye(2), np.array([0.0, 1.0]), np.zeros(2),
-                                     max_rows=-1),
-         lambda: tc.perceptron_train(torch.eye(2, dtype=T64), _t([0.0, 1.0]),
-                                     torch.zeros(2, dtype=T64), max_rows=-1), "max_rows"),
+    _perceptron("perceptron max_epochs = 0", "max_epochs", max_epochs=0),
+    _perceptron("perceptron lr = 0", "lr", lr=0.0),
+    _perceptron("perceptron max_rows = -1", "max_rows", max_rows=-1),
     Case("inhibitory unit b = 0", lambda: sc.inhibitory_rate(np.ones(2), -np.ones(2), 0.0),
          lambda: tc.InhibitoryUnit([-1.0, -1.0], 0.0), "b"),
     Case("inhibitory unit w > 0", lambda: sc.inhibitory_rate(np.ones(2), np.array([-1, 0.5]),
