@@ -21,6 +21,7 @@ from scratch import optim as so
 from scratch.activations import softmax
 from torchref import autoencoders as tae
 from torchref import classic as tc
+from torchref import mlp as tmlp
 
 W, G, Z = np.ones(3), np.full(3, 0.5), np.zeros(3)
 
@@ -184,6 +185,17 @@ def test_torch_autoencoder_takes_scratchs_config_object():
     assert tae.Autoencoder((6, 3, 6), "sigmoid", "sigmoid", "bce").config == sae.AEConfig((6, 3, 6))
     with pytest.raises(TypeError, match="an AEConfig or the fields of one, not both"):
         tae.Autoencoder(config, sparsity="kl")
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.float64, torch.bool])
+@pytest.mark.parametrize("model", [lambda: tmlp.MLP([3, 4, 2]), lambda: tae.Autoencoder((3, 2, 3))],
+                         ids=["MLP", "Autoencoder"])
+def test_torch_models_name_an_input_of_another_dtype_than_their_weights(model, dtype):
+    # torch says "mat1 and mat2 must have the same dtype" or "not implemented for 'Long'"
+    expected = (r"^x must be a floating-point tensor of the model's dtype float32, "
+                rf"got dtype {str(dtype)[6:]}$")
+    with pytest.raises(TypeError, match=expected):
+        model()(torch.zeros(2, 3, dtype=dtype))
 
 
 # ---- the perceptron command line ------------------------------------------------------------

@@ -68,7 +68,7 @@ from scratch.validation import (
     check_values_in,
 )
 from torchref.activations import get_activation_module
-from torchref.checks import real_tensor
+from torchref.checks import model_input, real_tensor
 from torchref.dropout import classic_dropout, inverted_dropout
 
 __all__ = [
@@ -162,7 +162,8 @@ class Autoencoder(nn.Module):
         self.output_act = get_activation_module(config.output_activation)
 
     def _check_x(self, x: torch.Tensor) -> None:
-        # shapes only: this runs on every forward pass
+        # shapes and dtypes only: this runs on every forward pass
+        model_input("x", x, self.encoder[0].weight)
         check_ndim("x", tuple(x.shape), 2)
         check_input_shape("x", tuple(x.shape), self.sizes[0])
 

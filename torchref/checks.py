@@ -30,6 +30,7 @@ from scratch.validation import (
 )
 
 __all__ = [
+    "model_input",
     "real_tensor",
     "finite_tensor",
     "probability_tensor",
@@ -61,6 +62,22 @@ def real_tensor(
         check_not_empty(name, shape)
     if finite:
         finite_tensor(name, x)
+    return x
+
+
+def model_input(name: str, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Raise unless `x` is a floating tensor of the dtype of the model's `weight`.
+
+    Shapes and dtypes only (no synchronization): this runs on every forward pass. Instead of
+    torch's "mat1 and mat2 must have the same dtype" or "not implemented for 'Long'".
+    """
+    if not isinstance(x, torch.Tensor):
+        raise ParameterTypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype != weight.dtype:
+        raise ParameterTypeError(
+            f"{name} must be a floating-point tensor of the model's dtype "
+            f"{str(weight.dtype)[6:]}, got dtype {str(x.dtype)[6:]}"
+        )
     return x
 
 

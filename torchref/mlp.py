@@ -44,7 +44,7 @@ from scratch.validation import (
     check_values_in,
 )
 from torchref.activations import get_activation_module
-from torchref.checks import label_tensor
+from torchref.checks import label_tensor, model_input
 
 __all__ = [
     "HEADS",
@@ -125,7 +125,9 @@ class MLP(nn.Module):
         """Logits, the output layer's pre-activation: (N, d_in) -> (N, n_out)."""
         # scratch.mlp.mlp_forward's words, not torch's "mat1 and mat2 shapes cannot be
         # multiplied"; shapes only, so no device synchronization.
-        check_in_features("x", tuple(x.shape), tuple(self.net[0].weight.shape))
+        weight = self.net[0].weight
+        model_input("x", x, weight)
+        check_in_features("x", tuple(x.shape), tuple(weight.shape))
         return self.net(x)
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
