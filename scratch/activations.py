@@ -265,6 +265,7 @@ def prelu(z, alpha) -> np.ndarray:
     PyTorch's `F.prelu` / `nn.PReLU` compute `max(0, x) + alpha min(0, x)`, as here.
     Shapes: z any; alpha a scalar / shape (1,) (shared) or (C,) with C = z.shape[1]
     (one per channel, like `nn.PReLU(num_parameters=C)`). Returns the shape of z.
+    Erratum: docs/errata.md#a6
     """
     z = _z(z)
     a = _prelu_alpha(z, alpha)
@@ -328,6 +329,7 @@ def elu(z, alpha: float = 1.0) -> np.ndarray:
     ELU paper) it is a fixed hyper-parameter: `F.elu(z, alpha)`, `nn.ELU(alpha)`. The learned
     slope is PReLU's (A6). `e^z - 1` is taken as `expm1(min(z, 0))`: exact near 0, no
     overflow for large z. Shape: any -> same; alpha a finite real number.
+    Erratum: docs/errata.md#a7
     """
     z = _z(z)
     a = z.dtype.type(check_interval("alpha", alpha, FINITE))
@@ -521,6 +523,7 @@ def subgradient_abs(v) -> tuple[np.ndarray, np.ndarray]:
     Notes: `d|v| = {+1}` for v > 0, `{-1}` for v < 0 and `[-1, 1]` at v = 0 (002 §4.2.3).
     Catalog: A11. torch autograd returns 0 for `abs` at 0, one element of `[-1, 1]`.
     Shape: any -> (low, high), each the shape of v.
+    Erratum: docs/errata.md#a11
     """
     v = _z(v, "v")
     low = np.where(v > 0, 1.0, -1.0).astype(v.dtype)

@@ -52,6 +52,7 @@ def output_delta(a_L, y, head: str) -> np.ndarray:
     dL/dz_i = sum_k -y_k (delta_ki - a_i) = a_i - y_i. For the identity output and the squared
     error L = sum_k (a_k - y_k)^2 (002) it is 2(a_i - y_i).
     Catalog: D6 (004), D12 (003). Shapes: a_L and y the same shape (K,) or (K, m) -> same.
+    Erratum: docs/errata.md#d6
     """
     HEADS.check("head", head)
     a_L = check_array("a_L", a_L)
@@ -184,6 +185,7 @@ def backprop_vectorized(W, b, X, Y, activations="sigmoid", head: str = "binary")
     dW and db. Catalog: D4 (001). PyTorch: autograd of `MLP.loss` (mean over examples).
     Shapes: W[l-1] (n_l, n_{l-1}); b[l-1] (n_l,); X (n_0, m); Y (n_L, m) (one-hot columns for
     the multiclass head). Returns (dW, db): lists shaped like W and b.
+    Erratum: docs/errata.md#d4
     """
     Y = check_array("Y", Y, ndim=2)
     Z, A = forward_vectorized(W, b, X, activations, head)
@@ -225,6 +227,8 @@ def backprop_per_neuron(params, X, Y, activations="sigmoid", output: str = "sigm
     PyTorch: autograd of `F.mse_loss(sigmoid(MLP(x)), y, reduction="sum") / n`.
     Shapes: params [W1 (n1, n0), b1 (n1,), ...] (w_jk^(l) = W_l[j, k]); X (n, n_0) one example
     a row; Y (n, n_L). Returns grads shaped like params.
+    Erratum: docs/errata.md#d5
+    Erratum: docs/errata.md#d5-indices
     """
     params = check_params(params)
     L = len(params) // 2
@@ -302,6 +306,7 @@ def backprop_delta(thetas, x, y, activations="sigmoid", output: str = "sigmoid")
     Catalog: D6 (004). PyTorch: autograd of `F.binary_cross_entropy_with_logits(..,
     reduction="sum")` on one example.
     Shapes: thetas[l-1] = Theta^(l) (s_(l+1), s_l + 1); x (s_1,); y (s_L,).
+    Erratum: docs/errata.md#d6
     """
     _CE_OUTPUTS.check("output", output)
     L = len(thetas) + 1

@@ -459,6 +459,7 @@ def radon_partition(points) -> np.ndarray:
     This is why 4 points suffice in 2-D and why 003's answer "4" is the minimum (any 3 points
     in general position are separable under every labeling). Catalog: E5.
     Shapes: points (d + 2, d) -> labels (d + 2,) of 0/1.
+    Erratum: docs/errata.md#e5
     """
     P = check_array("points", points, ndim=2)
     n, d = P.shape
@@ -500,6 +501,7 @@ def separable_boolean_functions(n: int = 2) -> dict[str, bool]:
     Notes: "Xor is not linearly separable, unlike the other logical operators" (002 §4.1.3,
     Fig. 4.8). Catalog: E10. For n = 2, 14 of the 16 are separable (all but XOR and XNOR);
     the counts for n = 1, 2, 3 are 4, 14, 104 (the threshold functions, OEIS A000609).
+    Erratum: docs/errata.md#e10
     """
     rows, outputs = boolean_functions(n)
     return {
@@ -692,6 +694,7 @@ def perceptron_case(x_i: float, y: float, t: float) -> PerceptronCase:
     of the weight *value*: with x_i < 0 a Hebbian step lowers w_i, while the synapse's
     contribution `w_i x_i` to z always moves with (t - y), since it changes by
     `(t - y) x_i^2`. Catalog: E3. Raises ValueError when y == t (no update) or x_i == 0.
+    Erratum: docs/errata.md#e3
     """
     x_i = check_interval("x_i", x_i, FINITE)
     if x_i == 0:

@@ -9,6 +9,7 @@ p = 0.5). Inverted (`torch.nn.Dropout`): while training, divide the kept units b
 time do nothing. A classic network with weights W after a dropout layer is the same function as
 an inverted network with weights (1 - p) W, in training and at test time
 (`classic_to_inverted_weights`).
+Erratum: docs/errata.md#h3
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def classic_dropout_forward(
     1/(1 - p) while training, identity at test); `torchref.dropout.ClassicDropout` is this one.
     Shapes: x any shape; mask (0/1) the shape of x; out the shape of x. `mask` wins over `rng`;
     at test time neither is used. p = 0 is the identity in both modes.
+    Erratum: docs/errata.md#h3
     """
     x = check_array("x", x)
     p = P_RANGE.check("p", p)

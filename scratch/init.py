@@ -7,6 +7,7 @@ The notes (002 §4.3.2) write N(0, alpha) "with a small variance" and then give 
 0.1, 1, 1/sqrt(n) (Xavier) and sqrt(2/n) (He). Read as variances, Xavier's alpha would make the
 standard deviation n^(-1/4); the standard results (Xavier: Var = 1/n, He: Var = 2/n) hold only
 if every alpha is a standard deviation, so that is how this module reads them (errata G3).
+Erratum: docs/errata.md#g3-variance
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def init_weight(
     he is `kaiming_normal_(nonlinearity="relu")`; uniform is `uniform_(-1/sqrt(n), 1/sqrt(n))`,
     the same distribution as torch's default `nn.Linear` weight.
     Shapes: shape = (n_out, n_in); returns an array of that shape and `dtype`.
+    Erratum: docs/errata.md#g3
+    Erratum: docs/errata.md#g3-variance
     """
     std = check_init_scheme(scheme, std, SCHEMES)
     check_rng(rng)

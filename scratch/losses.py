@@ -104,6 +104,7 @@ def squared_error(y_hat, y, scaling: str = "mean") -> np.ndarray:
     PyTorch: `F.mse_loss(y_hat, y, reduction="sum")` is S; `reduction="mean"` averages over
     all N*K elements, so "mean" here = K * `F.mse_loss(..., reduction="mean")` (equal for one
     output). Shapes: y_hat, y (N,) (one output) or (N, K), the same. Returns a scalar.
+    Erratum: docs/errata.md#c1
     """
     y_hat, y = _pair("y_hat", y_hat, "y", y)
     scale = _se_scale(scaling, y_hat.shape[0])
@@ -166,6 +167,7 @@ def binary_cross_entropy_grad(p, t) -> np.ndarray:
     Catalog: C2 (003: `dC/dy = (y - t) / (y(1 - y))`). Written as `(-t/p + (1-t)/(1-p)) / n`
     so that 0 * inf terms vanish. PyTorch's backward divides by `max(p(1 - p), 1e-12)`.
     Shape of p.
+    Erratum: docs/errata.md#c2
     """
     p, t = _probs_and_targets(p, t)
     return _bce_grad_elements(p, t) / p.size
@@ -213,6 +215,7 @@ def multilabel_cross_entropy(p, t) -> np.ndarray:
     Reduction: sum over the K outputs, mean over the m = N examples. PyTorch:
     `F.binary_cross_entropy(p, t, reduction="sum") / N` (its "mean" would divide by N*K).
     Shapes: p, t (N, K); values in [0, 1]. Returns a scalar.
+    Erratum: docs/errata.md#c5
     """
     p, t = _probs_and_targets(p, t, ndim=2)
     return np.asarray(_bce_elements(p, t).sum() / p.shape[0], dtype=p.dtype)
@@ -398,6 +401,7 @@ def regularized_logistic_cost(theta, X, y, lam: float) -> np.ndarray:
     with `nn.Linear(n, 1)` (bias = theta_0, weight = theta_1..n).
     Shapes: theta (n + 1,), theta[0] the bias; X (m, n) *without* a column of ones;
     y (m,) in [0, 1]; lam >= 0. Returns a scalar.
+    Erratum: docs/errata.md#c3
     """
     theta, X, y = _logistic_inputs(theta, X, y)
     lam = check_interval("lam", lam, PENALTY)
@@ -453,6 +457,7 @@ def network_cost(h, y, thetas, lam: float) -> np.ndarray:
     separate `bias` is what column 0 of Theta holds here.
     Shapes: h, y (m, K) (the network's sigmoid outputs and the targets, in [0, 1]);
     thetas a list of (s_(l+1), s_l + 1) arrays with the bias in column 0; lam >= 0.
+    Erratum: docs/errata.md#c4
     """
     h, y, thetas = _network_inputs(h, y, thetas)
     lam = check_interval("lam", lam, PENALTY)
@@ -469,6 +474,7 @@ def network_cost_grad(h, y, thetas, lam: float) -> tuple[np.ndarray, list[np.nda
     column 0 (bias) set to 0. Catalog: C4 (004's `D_ij = Delta_ij/m + lambda/m Theta_ij`
     for j != 0; the document prints `+ lambda Theta_ij`, which belongs to a lambda/2
     penalty, not to its own lambda/(2m)).
+    Erratum: docs/errata.md#d7
     """
     h, y, thetas = _network_inputs(h, y, thetas)
     lam = check_interval("lam", lam, PENALTY)

@@ -149,11 +149,13 @@ def l2_update(w: np.ndarray, dw: np.ndarray, *, lr: float, lam: float) -> np.nda
     """One GD step on `L + lambda/2 ||w||^2` ("weight decay").
 
     Notes: `w_{i+1} = w_i - eps (dL/dw + lambda w) = (1 - eps lambda) w - eps dL/dw`
-    (002 §4.4.2); with `0 < eps lambda < 1` the weight shrinks every step whatever the gradient.
+    (002 §4.4.2); with `0 < eps lambda < 1` the factor shrinks w before the gradient step, but
+    the step can still make |w| grow (the notes say "whatever the gradient").
     Catalog: F16 (002 §4.4.2).
     PyTorch: `torch.optim.SGD(lr=eps, weight_decay=lambda)` adds `lambda w` to the gradient: the
     same rule (and for Adam it is `Adam(weight_decay=...)`, not the decoupled `AdamW`).
     Shapes: w and dw the same shape; returns a new array.
+    Erratum: docs/errata.md#f16
     """
     w, dw = _check_rule(w=w, dw=dw)
     lr = _hp("lr", lr)

@@ -5,6 +5,7 @@ Imports torch and `scratch.validation` only. torch's own dropout (`nn.Dropout`,
 in eval mode. The notes (002 §4.4.3) drop units while training and multiply by the keep
 probability 1 - p at test time; `ClassicDropout` does that. `torchref.mlp.MLP` uses it for
 `dropout_kind="classic"`.
+Erratum: docs/errata.md#h3
 
 Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
 Catalog: H3 -> torch.nn:Dropout, torch.nn.functional:dropout

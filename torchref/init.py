@@ -18,6 +18,7 @@ torch_default  (not in the notes)              nothing; nn.Linear's own kaiming_
 The notes' "Xavier" (std 1/sqrt(n_in)) is NOT `xavier_normal_`, whose std is
 sqrt(2/(n_in + n_out)) (Glorot & Bengio's fan average); the two agree only when n_in = n_out.
 kaiming_normal_ draws N(0, (gain/sqrt(fan_in))^2) with gain 1 for "linear", sqrt(2) for "relu".
+Erratum: docs/errata.md#g3-variance
 
 Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
 Catalog: G3 -> torch.nn.init:kaiming_normal_, torch.nn.init:normal_, torch.nn.init:uniform_
