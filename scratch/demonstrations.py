@@ -1224,7 +1224,7 @@ def minibatch_gradient_noise(X, t, w, batch_sizes, draws: int, rng: np.random.Ge
     examples drawn without replacement from N, the mean squared deviation of the batch
     gradient from the full gradient is `T / S (N - S)/(N - 1)`, T the per-example one
     (sampling without replacement); measured over `draws` batches per size. The loss is
-    `scratch.optim.linear_neuron_loss` (per-example gradient `(x.w - t) x`).
+    `linear_neuron_loss` (per-example gradient `(x.w - t) x`).
     Catalog: F8 (002 §4.3.4). Returns [(S, measured, predicted)].
     """
     X = check_array("X", X, ndim=2)
@@ -1247,14 +1247,14 @@ def minibatch_gradient_noise(X, t, w, batch_sizes, draws: int, rng: np.random.Ge
 
 
 def minibatch_schedule(n: int, batch_size: int, epochs: int, seed: int) -> list[np.ndarray]:
-    """The index arrays of `epochs` shuffled epochs (`scratch.optim.minibatches`). Catalog: F8."""
+    """The index arrays of `epochs` shuffled epochs (`minibatches`). Catalog: F8."""
     rng = np.random.default_rng(seed)
     epochs = check_count("epochs", epochs, 1)
     return [b for _ in range(epochs) for b in minibatches(n, batch_size, rng)]
 
 
 def minibatch_sgd(X, t, batches, *, lr: float) -> np.ndarray:
-    """Mini-batch SGD on `scratch.optim.linear_neuron_loss` from w = 0, one step per batch.
+    """Mini-batch SGD on `linear_neuron_loss` from w = 0, one step per batch.
 
     Catalog: F8 (002 §4.3.4). PyTorch: `torchref.demonstrations.minibatch_sgd` (a DataLoader
     over the same `batches`, `torch.optim.SGD`). Returns the path (len(batches) + 1, d).
