@@ -7,16 +7,15 @@ whether scratch.graph and torch autograd agree on all three; plus f and df/dvar.
 (syntax, unknown name, missing value, a value outside a function's domain) raises
 `GraphInputError` with one line.
 
-Today it is built on `torchref.verify` as it stands (the `let` names are expanded in the text,
-a sub-expression written twice is one node whose adjoint is the sum of its copies'), and on
-`verify._scratch` for the local gradients that `verify.Report` does not carry. When verify's
-new API (`torchref.verify.check(expr, at=..., let=...)`) lands, only this module changes.
+Built on verify's API: `parse_program` (the `let` names are shared nodes of one graph, so a
+let used twice is one node whose adjoint sums both uses) and `evaluate` (both engines' node
+table); the local gradients come from the NumPy engine's nodes of that table, each checked
+against torch autograd on a fresh torch graph.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -56,28 +55,6 @@ class GraphResult:
         return all(n.agree for n in self.nodes)
 
 
-def _expand(expression: str, let: Mapping[str, str], names: set[str]) -> tuple[str, dict]:
-    """Substitute the `let` definitions (in order; later ones may use earlier ones)."""
-    from torchref import verify
-
-    texts: dict[str, str] = {}
-    for name, text in let.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            raise GraphInputError(f"let: {name!r} is not a name")
-        if name in verify.FUNCTIONS or name in verify.CONSTANTS or name in names:
-            raise GraphInputError(f"let: {name!r} is already a function, constant or input")
-        if not isinstance(text, str):
-            raise GraphInputError(f"let {name}: expected an expression, got {text!r}")
-        texts[name] = _substitute(text, texts).strip()
-    return _substitute(expression, texts), {v: k for k, v in texts.items()}
-
-
-def _substitute(text: str, texts: Mapping[str, str]) -> str:
-    for name, body in texts.items():
-        text = re.sub(rf"(?<![\w.]){re.escape(name)}(?!\w)", f"({body})", text)
-    return text
-
-
 def evaluate(expression: str, at: Mapping[str, object], let: Mapping[str, str] | None = None
              ) -> GraphResult:
     """Every node of `expression` at the values `at`, by scratch.graph and torch autograd."""
@@ -85,81 +62,65 @@ def evaluate(expression: str, at: Mapping[str, object], let: Mapping[str, str] |
 
     from torchref import graph as tgraph
     from torchref import verify
+    from torchref.verify.language import as_value
 
-    expanded, let_of = _expand(expression, dict(let or {}), set(at))
     try:
-        report = verify.verify(expanded, at)
-        tree = verify.parse(expanded)
-        used = {n: np.asarray(report.values[n], dtype=np.float64) for n in report.values}
-        out, smemo = verify._scratch(tree, used)  # the engine's own nodes, for local grads
+        program = verify.parse_program(expression, dict(let or {}))
+        values = {str(n): as_value(str(n), v, f"at {n}") for n, v in at.items()}
+        table = verify.evaluate(program, values)
     except verify.VerifyError as exc:
         raise GraphInputError(str(exc)) from None
-    sgraph.backward(out)
-    records = sgraph.trace(out)
-    leaves = {n: torch.tensor(v, requires_grad=True) for n, v in used.items()}
-    _, tmemo = tgraph.evaluate(tree, leaves)
-    torch_of = {id(smemo[k]): tmemo[k] for k in smemo}
-    order = sgraph.topological_order(out)
-    rows: dict[str, dict] = {}  # by expression text: a sub-expression written twice is one node
-    alias: dict[str, str] = {}  # verify's node name -> the row's key
-    for rec, node, rep in zip(records, order, report.nodes, strict=True):
-        if (rec.name, rec.op) != (rep["name"], rep["op"]):
-            raise AssertionError(f"verify and scratch.graph list the nodes differently at "
-                                 f"{rec.name}")  # pragma: no cover
-        key = rep["expr"] if rec.op != "input" else rec.name
-        alias[rec.name] = key
+    order = sgraph.topological_order(table.output)
+    leaves = {n: torch.tensor(values[n], requires_grad=True) for n in table.grad}
+    _, tmemo = tgraph.evaluate(program.output, leaves)  # a fresh graph for the local checks
+    torch_of = {id(node): tmemo[id(table.scratch.exprs[id(node)])] for node in order}
+    nodes = []
+    for row, node in zip(table.rows, order, strict=True):
         local, agree = _local(node, torch_of)
-        if key in rows:
-            row = rows[key]
-            if row["adjoint"] is not None:
-                row["adjoint"] = row["adjoint"] + rep["adjoint_scratch"]
-            row["agree"] = row["agree"] and rep["agree"] and agree
-            continue
-        rows[key] = {"op": rec.op, "parents": list(rec.parents), "expr": rep["expr"],
-                     "value": np.asarray(rep["value_scratch"]),
-                     "adjoint": None if rec.op == "const" else np.asarray(rep["adjoint_scratch"]),
-                     "local": local, "agree": bool(rep["agree"] and agree)}
-    shown = {key: (key if row["op"] == "input" else let_of.get(key, f"v{i}"))
-             for i, (key, row) in enumerate(rows.items())}
-    nodes = [GraphNode(shown[key], r["op"], tuple(shown[alias[p]] for p in r["parents"]),
-                       r["expr"], r["value"], r["local"], r["adjoint"], r["agree"])
-             for key, r in rows.items()]
-    return GraphResult(nodes, np.asarray(report.value),
-                       {n: np.asarray(g) for n, g in report.grad.items()})
+        nodes.append(GraphNode(row.name, row.op, tuple(row.inputs), row.expr,
+                               np.asarray(row.value_scratch), local,
+                               None if row.adjoint_scratch is None
+                               else np.asarray(row.adjoint_scratch), row.agree and agree))
+    return GraphResult(nodes, np.asarray(table.value),
+                       {n: np.asarray(g) for n, g in table.grad.items()})
 
 
 def _local(node, torch_of) -> tuple[tuple, bool]:
-    """Scalar nodes: d(node)/d(parent) from scratch.graph, checked with torch autograd."""
+    """Scalar nodes: d(node)/d(parent) from scratch.graph, checked with torch autograd.
+
+    A parent in two slots (q*q) gets one local gradient per slot; autograd gives their sum.
+    """
     import torch
 
     if node.value.size != 1 or not node.parents:
         return (), True
     t = torch_of[id(node)]
-    ours, agree = [], True
+    ours, per_parent = [], {}
     for k, parent in enumerate(node.parents):
         g = node.local_grads[k]
         tp = torch_of[id(parent)]
-        if parent.op == "const" or g is None or np.size(g) != 1 or not tp.requires_grad:
+        if not parent.requires_grad or g is None or np.size(g) != 1 or not tp.requires_grad:
             ours.append(None)
             continue
+        ours.append(float(np.reshape(g, ())))
+        per_parent[id(parent)] = (tp, per_parent.get(id(parent), (tp, 0.0))[1] + ours[-1])
+    agree = True
+    for tp, g in per_parent.values():
         (theirs,) = torch.autograd.grad(t, tp, retain_graph=True, allow_unused=True)
-        g = float(np.reshape(g, ()))
         th = 0.0 if theirs is None else float(theirs.reshape(()))
         agree = agree and math.isclose(g, th, rel_tol=_RTOL, abs_tol=_ATOL)
-        ours.append(g)
     return tuple(ours), agree
 
 
 def value_of(text: str, values: Mapping[str, float]) -> float:
     """The value of a (scalar) expression at `values`, by scratch.graph (constants allowed)."""
     from torchref import verify
+    from torchref.verify.engines import Evaluation, scratch_nodes
 
     try:
         tree = verify.parse(text)
-        needed = {n: np.asarray(v, dtype=np.float64) for n, v in values.items()}
-        out, _ = verify._scratch(tree, needed)
-    except KeyError as exc:
-        raise GraphInputError(f"no value for {exc.args[0]!r} in {text!r}") from None
+        ev = Evaluation({n: np.asarray(v, dtype=np.float64) for n, v in values.items()})
+        scratch_nodes([tree], ev, repr(text))
     except (verify.VerifyError, ValueError) as exc:
         raise GraphInputError(f"{exc}") from None
-    return float(np.reshape(out.value, -1)[0])
+    return float(np.reshape(ev.node(tree).value, -1)[0])
