@@ -243,7 +243,10 @@ def test_no_module_outside_validation_hand_writes_an_integer_check():
         f"{path.relative_to(root)}:{n}"
         for folder in ("scratch", "torchref")
         for path in sorted((root / folder).glob("*.py"))
-        if path.name not in ("validation.py", "verify.py")  # verify parses literals
+        # validation.py declares the rule; graph.py's axis check words its message per op
+        # (the verify tool's engine). Sub-packages (torchref/trace, torchref/verify) are not
+        # scanned yet: they still write their own checks.
+        if path.name not in ("validation.py", "graph.py")
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if pattern.search(line)
     ]
