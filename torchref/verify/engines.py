@@ -3,8 +3,9 @@
 `evaluate(program, at)` builds the node table: every node the output depends on, in the
 topological order of `scratch.graph.trace` (D8's v0..v6 numbering), with its value and
 adjoint from each engine and whether they agree. `scratch_nodes` evaluates trees with the
-NumPy engine alone (verify's claims and random points use it). Both walk the DAG with an
-explicit stack: any depth. torch is imported on the first call, not at import time.
+NumPy engine alone, at one point or at a batch of points at once (verify's claims check
+every random point in one pass). Both walk the DAG with an explicit stack: any depth. torch
+is imported on the first call, not at import time.
 """
 
 from __future__ import annotations
@@ -44,12 +45,15 @@ def no_cyclic_gc() -> Iterator[None]:
 
 @dataclass
 class Evaluation:
-    """The NumPy engine's nodes for the trees evaluated at one point, by tree node.
+    """The NumPy engine's nodes for the trees evaluated at `values`, by tree node.
 
     `nodes[id(expr)]` is the `scratch.graph.Node` of `expr`; `exprs[id(node)]` goes back.
+    `batched`: the last axis of every value indexes points, all evaluated in one pass
+    (`scratch.graph`'s batch of points).
     """
 
     values: dict[str, np.ndarray]
+    batched: bool = False
     nodes: dict[int, graph.Node] = field(default_factory=dict)
     exprs: dict[int, Expr] = field(default_factory=dict)
 
@@ -76,7 +80,7 @@ def scratch_nodes(roots: Sequence[Expr], ev: Evaluation, what: str) -> None:
             if expr.name not in ev.values:
                 raise VerifyError(f"no value for {expr.name!r} in {what}; give it with "
                                   f"--at {expr.name}=...")
-            node = graph.variable(ev.values[expr.name], expr.name)
+            node = graph.variable(ev.values[expr.name], expr.name, batched=ev.batched)
         elif expr.op == "const":
             node = graph.const(expr.value, dtype=np.float64)
         else:
@@ -115,7 +119,8 @@ class Table:
     """`evaluate`'s result: the rows, torch's value and gradient, and the NumPy evaluation.
 
     `grad` holds torch autograd's d output / d variable for each variable; `adjoints` the same
-    for every named node (variables and lets). `scratch` is reusable (claims at `--at`).
+    for every named node (variables and lets). `scratch` is reusable (claims at `--at`);
+    `order` is the topological order of its graph (the rows' order).
     """
 
     rows: list[NodeRow]
@@ -124,6 +129,7 @@ class Table:
     adjoints: dict[str, np.ndarray]
     scratch: Evaluation
     output: graph.Node
+    order: list[graph.Node]
 
 
 def _output(program: Program, ev: Evaluation) -> tuple[graph.Node, list[graph.Node]]:
@@ -184,7 +190,8 @@ def evaluate(program: Program, at: Mapping[str, np.ndarray]) -> Table:
     for name, expr in program.lets.items():
         if id(expr) in tmemo and tmemo[id(expr)].requires_grad:
             adjoints[name] = _grad(tmemo[id(expr)])
-    return Table(rows, tout.detach().numpy(), {n: adjoints[n] for n in names}, adjoints, ev, out)
+    return Table(rows, tout.detach().numpy(), {n: adjoints[n] for n in names}, adjoints, ev, out,
+                 order)
 
 
 def _agree(a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> np.ndarray:
