@@ -48,7 +48,8 @@ from __future__ import annotations
 import builtins
 import functools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,14 +66,14 @@ __all__ = [
     "matmul", "dot", "outer", "transpose", "diag", "index",
     "sum", "mean", "max", "min", "norm",
     "softmax", "log_softmax", "logsumexp", "cross_entropy", "bce", "mse",
-    "topological_order", "backward", "trace", "OPS",
+    "topological_order", "backward", "trace", "guarded", "OPS",
 ]
 
 Array = np.ndarray
 Vjp = Callable[[Array], tuple[Array | None, ...]]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     """One value of the graph: `value`, the `parents` it was computed from, and how.
 
@@ -122,7 +123,7 @@ class Node:
     def __getitem__(self, key): return index(self, key)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TraceRecord:
     """One row of the node-by-node table: node `index` in topological order (the notes' v_i)."""
 
@@ -151,7 +152,12 @@ def variable(value, name: str | None = None, batched: bool = False) -> Node:
 
 def const(value, dtype=None) -> Node:
     """A leaf constant (a number written in the expression): no adjoint, as in torch."""
-    return Node(check_array("constant", value, dtype=dtype), op="const", requires_grad=False)
+    if type(value) is float and math.isfinite(value) and (dtype is None or
+                                                         np.dtype(dtype).kind == "f"):
+        value = np.array(value, dtype=dtype)  # a finite float: nothing else to validate
+    else:
+        value = check_array("constant", value, dtype=dtype)
+    return Node(value, op="const", requires_grad=False)
 
 
 def _node(x, like: Node | None = None) -> Node:
@@ -175,8 +181,8 @@ def _nodes(*xs) -> tuple[Node, ...]:
 
 
 def _broadcast(op: str, *nodes: Node) -> None:
-    if all([n.value.shape == nodes[0].value.shape for n in nodes]):
-        return  # the common case, checked without NumPy's slower general rule
+    if len({n.value.shape for n in nodes} - {()}) <= 1:
+        return  # one shape and numbers: the common case, checked without NumPy's general rule
     try:
         np.broadcast_shapes(*(n.shape for n in nodes))
     except ValueError:
@@ -201,27 +207,45 @@ def _show(x: Array) -> str:
 
 class _guard:  # lower case: it reads as a statement, `with _guard(op, a, b):`
     """Overflow or an invalid operation becomes a ValueError naming the op and its inputs,
-    instead of a silent inf/NaN that would poison every adjoint downstream."""
+    instead of a silent inf/NaN that would poison every adjoint downstream.
+
+    Inside `guarded()` NumPy's error state is already set: the guard only names the op.
+    """
 
     __slots__ = ("op", "nodes", "state")
     _RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+    held = 0  # how many `guarded()` blocks are open
 
     def __init__(self, op: str, *nodes: Node) -> None:
         self.op, self.nodes = op, nodes
 
     def __enter__(self) -> None:
-        self.state = np.errstate(**self._RAISE)
-        self.state.__enter__()
+        self.state = None if _guard.held else np.errstate(**self._RAISE)
+        if self.state is not None:
+            self.state.__enter__()
 
     def __exit__(self, kind, exc, tb) -> None:
-        self.state.__exit__(kind, exc, tb)
+        if self.state is not None:
+            self.state.__exit__(kind, exc, tb)
         if kind is FloatingPointError:
             inputs = ", ".join(_show(n.value) for n in self.nodes)
             raise ValueError(f"{self.op}: {exc} for input(s) {inputs}") from None
 
 
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Run many ops under one NumPy error state, set once instead of by each op's guard (for
+    a pass over a large graph); the errors are the same ValueErrors naming the op."""
+    with np.errstate(**_guard._RAISE):
+        _guard.held += 1
+        try:
+            yield
+        finally:
+            _guard.held -= 1
+
+
 def _domain(op: str, x: Array, ok: Array, expected: str) -> None:
-    if not np.all(ok):
+    if not ok.all():
         bad = np.asarray(x)[~np.broadcast_to(ok, np.shape(x))].flat[0]
         raise ValueError(f"{op}: input must be {expected}, got {float(bad)!r}")
 
@@ -252,6 +276,18 @@ def _expand(g: Array, axis: int | None) -> Array:
 # ---- element-wise ops ----------------------------------------------------------------------
 
 
+@functools.cache
+def _ones_of(shape: tuple[int, ...], dtype: np.dtype) -> Array:
+    ones = np.ones(shape, dtype)
+    ones.flags.writeable = False  # shared by every node of this shape: local gradients are read
+    return ones
+
+
+def _ones(x: Array) -> Array:
+    """Ones of x's shape and dtype: the local gradient 1 of add, sub and sum."""
+    return _ones_of(x.shape, x.dtype)
+
+
 def _unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
     # Broadcasting copied the parent along new leading axes and along its size-1 axes; every
     # copy received a share of the gradient, so the parent's gradient is the sum of the shares.
@@ -269,12 +305,13 @@ def _elementwise(op: str, value: Array, parents: Sequence[Node], local: Sequence
                  differentiable: bool = True) -> Node:
     """An element-wise op: parent k receives unbroadcast(dout * local[k]) (None: nothing)."""
     parents = tuple(parents)
-    local = tuple(g if g is None or (type(g) is np.ndarray and g.dtype == value.dtype)
-                  else np.asarray(g, dtype=value.dtype) for g in local)
+    local = tuple([g if g is None or (type(g) is np.ndarray and g.dtype == value.dtype)
+                   else np.asarray(g, dtype=value.dtype) for g in local])
 
     def vjp(dout: Array) -> tuple[Array | None, ...]:
-        return tuple(None if g is None else _unbroadcast(dout * g, p.value.shape)
-                     for p, g in zip(parents, local, strict=True))
+        return tuple([None if g is None or not p.requires_grad
+                      else _unbroadcast(dout * g, p.value.shape)
+                      for p, g in zip(parents, local, strict=True)])
 
     return _make(op, value, parents, local, vjp, differentiable)
 
@@ -293,7 +330,7 @@ def add(a, b) -> Node:
     _broadcast("add", a, b)
     with _guard("add", a, b):
         out = a.value + b.value
-    return _elementwise("add", out, (a, b), (np.ones_like(a.value), np.ones_like(b.value)))
+    return _elementwise("add", out, (a, b), (_ones(a.value), _ones(b.value)))
 
 
 def sub(a, b) -> Node:
@@ -302,7 +339,7 @@ def sub(a, b) -> Node:
     _broadcast("sub", a, b)
     with _guard("sub", a, b):
         out = a.value - b.value
-    return _elementwise("sub", out, (a, b), (np.ones_like(a.value), -np.ones_like(b.value)))
+    return _elementwise("sub", out, (a, b), (_ones(a.value), -_ones(b.value)))
 
 
 def mul(a, b) -> Node:
@@ -327,7 +364,7 @@ def div(a, b) -> Node:
 
 def neg(a) -> Node:
     """-a; local gradient -1."""
-    return _unary("neg", a, np.negative, lambda x, y: -np.ones_like(x))
+    return _unary("neg", a, np.negative, lambda x, y: -_ones(x))
 
 
 def pow(a, b) -> Node:  # shadows the builtin on purpose: the op's name, as torch.pow
@@ -721,7 +758,7 @@ def sum(a, axis: int | None = None) -> Node:  # shadows the builtin on purpose, 
     axis = _axis("sum", a, axis)
     with _guard("sum", a):
         out = np.sum(a.value, axis=_axes(a, axis))
-    ones = np.ones_like(a.value)
+    ones = _ones(a.value)
     # Every summed entry moved the output one for one: copy dout back along `axis`.
     return _make("sum", out, (a,), (ones,), lambda dout: (_expand(dout, axis) * ones,))
 
@@ -889,19 +926,23 @@ def topological_order(output: Node) -> list[Node]:
     within a level, so 002's graph of D8 comes out as v0 = x1, v1 = x2, v2 = ln v0, ... v6.
     Catalog: D13 (002 §4.2.2).
     """
-    post, seen, depth = [], set(), {}
+    seen, depth = set(), {}
+    levels: list[list[Node]] = [[], []]  # levels[0]: inputs, levels[1]: constants, then 1, 2, ...
     stack = [(output, False)]
     while stack:  # iterative DFS: deep chains must not hit Python's recursion limit
         node, expanded = stack.pop()
         if expanded:
-            depth[id(node)] = 1 + builtins.max((depth[id(p)] for p in node.parents), default=-1)
-            post.append(node)
+            d = depth[id(node)] = 1 + builtins.max([depth[id(p)] for p in node.parents],
+                                                    default=-1)
+            if d + 1 >= len(levels):
+                levels.append([])
+            # Discovery order within a level, inputs before constants among the leaves.
+            levels[d + 1 if d else int(node.op == "const")].append(node)
         elif id(node) not in seen:
             seen.add(id(node))
             stack.append((node, True))
-            stack.extend((p, False) for p in reversed(node.parents))
-    # Stable sort: discovery order within a level, inputs before constants among the leaves.
-    return sorted(post, key=lambda n: (depth[id(n)], n.op == "const"))
+            stack.extend([(p, False) for p in reversed(node.parents) if id(p) not in seen])
+    return [node for level in levels for node in level]
 
 
 def backward(output: Node, dout=None, *, cut: Iterable[tuple[Node, int]] = (),
@@ -941,7 +982,7 @@ def backward(output: Node, dout=None, *, cut: Iterable[tuple[Node, int]] = (),
     output.grad = seed
     node = output
     try:
-        with np.errstate(**_guard._RAISE):  # once for the whole pass: it runs per node
+        with guarded():  # once for the whole pass: it runs per node
             for node in reversed(order):
                 if node.grad is None:  # no path from the output reaches it (or all were cut)
                     if node.requires_grad:
@@ -986,7 +1027,7 @@ def trace(output: Node, order: Sequence[Node] | None = None) -> list[TraceRecord
 OPS: dict[str, Callable[..., Node]] = {
     name: globals()[name] for name in __all__
     if name not in ("Node", "TraceRecord", "variable", "const", "activation",
-                    "topological_order", "backward", "trace", "OPS")
+                    "topological_order", "backward", "trace", "guarded", "OPS")
 }
 for _name in (*act.ACTIVATIONS, *act.THRESHOLD_UNITS):
     OPS.setdefault(_name, functools.partial(activation, name=_name))

@@ -65,34 +65,40 @@ def scratch_nodes(roots: Sequence[Expr], ev: Evaluation, what: str) -> None:
     """Evaluate `roots` with `scratch.graph` into `ev` (nodes already there are reused).
 
     Errors become one-line VerifyErrors naming the node (`(in 'ln(x)')`); `what` names the
-    whole tree in the message for a variable without a value.
+    whole tree in the message for a variable without a value. The pass runs under one
+    floating-point guard (`graph.guarded`): an overflow anywhere is an error, not an inf.
     """
+    nodes, exprs = ev.nodes, ev.exprs
     stack: list[tuple[Expr, bool]] = [(r, False) for r in reversed(roots)]
-    while stack:
-        expr, ready = stack.pop()
-        if id(expr) in ev.nodes:
-            continue
-        if not ready and expr.args:
-            stack.append((expr, True))
-            stack.extend((a, False) for a in reversed(expr.args) if id(a) not in ev.nodes)
-            continue
-        if expr.op == "input":
-            if expr.name not in ev.values:
-                raise VerifyError(f"no value for {expr.name!r} in {what}; give it with "
-                                  f"--at {expr.name}=...")
-            node = graph.variable(ev.values[expr.name], expr.name, batched=ev.batched)
-        elif expr.op == "const":
-            node = graph.const(expr.value, dtype=np.float64)
-        else:
-            args = [ev.nodes[id(a)] for a in expr.args]
-            try:
-                node = graph.OPS[expr.op](*args, **dict(expr.kwargs))
-            except (ValueError, TypeError) as exc:
-                raise VerifyError(f"{exc} (in {expr.where()})") from None
-            if expr.label:
-                node.name = expr.label
-        ev.nodes[id(expr)] = node
-        ev.exprs[id(node)] = expr
+    with graph.guarded():
+        while stack:
+            expr, ready = stack.pop()
+            if id(expr) in nodes:
+                continue
+            if not ready and expr.args:
+                stack.append((expr, True))
+                stack.extend([(a, False) for a in reversed(expr.args) if id(a) not in nodes])
+                continue
+            if expr.op == "input":
+                if expr.name not in ev.values:
+                    raise VerifyError(f"no value for {expr.name!r} in {what}; give it with "
+                                      f"--at {expr.name}=...")
+                node = graph.variable(ev.values[expr.name], expr.name, batched=ev.batched)
+            elif expr.op == "const":
+                node = graph.const(expr.value, dtype=np.float64)
+            else:
+                op = graph.OPS[expr.op]
+                args = [nodes[id(a)] for a in expr.args]
+                try:
+                    node = op(*args, **dict(expr.kwargs)) if expr.kwargs else op(*args)
+                except (ValueError, TypeError) as exc:
+                    raise VerifyError(f"{exc} (in {expr.where()})") from None
+                except FloatingPointError as exc:  # outside an op's own guard
+                    raise VerifyError(f"{expr.op}: {exc} (in {expr.where()})") from None
+                if expr.label:
+                    node.name = expr.label
+            nodes[id(expr)] = node
+            exprs[id(node)] = expr
 
 
 @dataclass
@@ -181,8 +187,9 @@ def evaluate(program: Program, at: Mapping[str, np.ndarray]) -> Table:
     t_values = [t.detach().numpy() for t in tensors]
     t_adjoints = [_grad(t) if n.requires_grad else None
                   for n, t in zip(order, tensors, strict=True)]
-    agree = _agree([r.value for r in records], t_values) & _agree(
-        [r.adjoint for r in records], t_adjoints)
+    agree = _agree([r.value for r in records] + [r.adjoint for r in records],
+                   t_values + t_adjoints)
+    agree = agree[:len(order)] & agree[len(order):]  # the value and the adjoint
     rows = [NodeRow(r.name, r.op, list(r.parents), ev.exprs[id(n)].short(), n.shape, r.value,
                     tv, r.adjoint, ta, bool(ok))
             for r, n, tv, ta, ok in zip(records, order, t_values, t_adjoints, agree, strict=True)]
@@ -196,18 +203,16 @@ def evaluate(program: Program, at: Mapping[str, np.ndarray]) -> Table:
 
 def _agree(a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> np.ndarray:
     """Per pair: both None, or allclose at ENGINE_TOL. One vectorized test for all pairs."""
-    same_none = np.array([(x is None) == (y is None) for x, y in zip(a, b, strict=True)])
-    sizes = [0 if x is None or y is None else x.size for x, y in zip(a, b, strict=True)]
-    flat = [np.ravel(x) for x, s in zip(a, sizes, strict=True) if s]
-    if not flat:
-        return same_none
-    close = np.isclose(np.concatenate(flat),
-                       np.concatenate([np.ravel(y) for y, s in zip(b, sizes, strict=True) if s]),
-                       **ENGINE_TOL)
-    ends = np.cumsum(sizes)
-    # All entries of pair i close: no False among close[ends[i] - sizes[i]:ends[i]].
-    bad_before = np.concatenate([[0], np.cumsum(~close)])
-    return same_none & (bad_before[ends] == bad_before[ends - np.array(sizes)])
+    agree = np.array([(x is None) == (y is None) for x, y in zip(a, b, strict=True)])
+    both = [i for i, (x, y) in enumerate(zip(a, b)) if x is not None and y is not None
+            and x.size]
+    if both:
+        xs = [a[i].reshape(-1) for i in both]
+        close = np.isclose(np.concatenate(xs), np.concatenate([b[i].reshape(-1) for i in both]),
+                           **ENGINE_TOL)
+        starts = np.cumsum([0] + [x.size for x in xs[:-1]])
+        agree[both] &= np.logical_and.reduceat(close, starts)  # all entries of each pair
+    return agree
 
 
 def _grad(t) -> np.ndarray:
