@@ -24,7 +24,7 @@ from fractions import Fraction
 import numpy as np
 
 from scratch import graph
-from torchref.verify.engines import Evaluation, Table, scratch_nodes
+from torchref.verify.engines import Evaluation, Table, evaluate, scratch_nodes
 from torchref.verify.language import Expr, Program, VerifyError
 
 __all__ = ["Claim", "check_claims", "RTOL", "ATOL", "SPREAD"]
@@ -112,9 +112,21 @@ def _claimed(tree: Expr, ev: Evaluation, var: str, shape: tuple[int, ...]) -> np
     return np.array(np.broadcast_to(node.value, shape + points), dtype=np.float64)
 
 
+def _with_claims(ev: Evaluation, output: graph.Node, order: list[graph.Node],
+                 trees: Mapping[str, Expr], targets: Mapping[str, Expr]) -> _Points:
+    """The points of a batch whose expression has been through `backward`, with the claims
+    evaluated at them (in the same batch) and the adjoints they claim."""
+    pts = _Points(ev, output, order)
+    for var, tree in trees.items():
+        node = ev.node(targets[var])
+        pts.claimed[var] = _claimed(tree, ev, var, node.shape)
+        pts.true[var] = np.array(node.grad)
+    return pts
+
+
 def _evaluate(program: Program, points: Sequence[Mapping[str, np.ndarray]],
               trees: Mapping[str, Expr], targets: Mapping[str, Expr]) -> _Points:
-    """The expression, its adjoints and the claims at all `points` in one batched pass.
+    """The expression, its adjoints and the claims at all `points` in one batched NumPy pass.
 
     Raises VerifyError or ValueError when a function leaves its domain at any of them.
     """
@@ -122,12 +134,7 @@ def _evaluate(program: Program, points: Sequence[Mapping[str, np.ndarray]],
                     batched=True)
     scratch_nodes([program.output], ev, repr(program.expression))
     out = ev.node(program.output)
-    pts = _Points(ev, out, graph.backward(out))
-    for var, tree in trees.items():
-        node = ev.node(targets[var])
-        pts.claimed[var] = _claimed(tree, ev, var, node.shape)
-        pts.true[var] = np.array(node.grad)
-    return pts
+    return _with_claims(ev, out, graph.backward(out), trees, targets)
 
 
 def _inside(cands: list, evaluate, known_bad: bool = False) -> list:
@@ -147,16 +154,10 @@ def _inside(cands: list, evaluate, known_bad: bool = False) -> list:
     return _inside(cands[:mid], evaluate) + _inside(cands[mid:], evaluate)
 
 
-def _checked_points(program: Program, table: Table, at: Mapping[str, np.ndarray],
-                    names: Sequence[str], trees: Mapping[str, Expr],
-                    targets: Mapping[str, Expr], n: int, seed: int,
-                    fixed: Sequence[str]) -> _Points:
-    """`--at` and `n` random points near it (the first `n` draws inside every function's
-    domain, up to `_MAX_DRAWS` draws per point), evaluated in one batch.
-
-    One pass when every draw is inside; otherwise the failing draws are found by halving
-    and replaced by new ones. A claim that cannot be evaluated at `--at` itself is bad input.
-    """
+def _drawer(at: Mapping[str, np.ndarray], names: Sequence[str], fixed: Sequence[str],
+            seed: int):
+    """Random points near `at`, one per call: each entry of each variable of `names` but the
+    `fixed` ones moves by up to SPREAD * max(|value|, 1)."""
     rng = np.random.default_rng(seed)
     moved = [name for name in names if name not in fixed]
 
@@ -167,22 +168,23 @@ def _checked_points(program: Program, table: Table, at: Mapping[str, np.ndarray]
             values[name] = v + SPREAD * np.maximum(np.abs(v), 1) * rng.uniform(-1, 1, v.shape)
         return values
 
-    def evaluate(cands: Sequence[Mapping[str, np.ndarray]]) -> _Points:
-        return _evaluate(program, [at, *cands], trees, targets)
+    return draw
 
-    cands = [draw() for _ in range(n)]
-    try:
-        return evaluate(cands)
-    except (VerifyError, ValueError):
-        pass
-    for var, tree in trees.items():  # --at alone, for the one-line error if it is the culprit
-        _claimed(tree, table.scratch, var, table.scratch.node(targets[var]).shape)
+
+def _points_inside(program: Program, at: Mapping[str, np.ndarray], trees: Mapping[str, Expr],
+                   targets: Mapping[str, Expr], cands: list, draw, n: int) -> _Points:
+    """`--at` and the first `n` draws inside every function's domain (up to `_MAX_DRAWS` draws
+    per point), in one batch: the first draws `cands` failed together, so the failing ones
+    are found by halving and replaced by new draws."""
+    def evaluate(points: Sequence[Mapping[str, np.ndarray]]) -> _Points:
+        return _evaluate(program, [at, *points], trees, targets)
+
     found = _inside(cands, evaluate, known_bad=True)
     drawn = n
     while len(found) < n and drawn < n * _MAX_DRAWS:
-        cands = [draw() for _ in range(min(n - len(found), n * _MAX_DRAWS - drawn))]
-        drawn += len(cands)
-        found += _inside(cands, evaluate)
+        more = [draw() for _ in range(min(n - len(found), n * _MAX_DRAWS - drawn))]
+        drawn += len(more)
+        found += _inside(more, evaluate)
     return evaluate(found)
 
 
@@ -190,15 +192,22 @@ def _checked_points(program: Program, table: Table, at: Mapping[str, np.ndarray]
 _TARGET_SLOT = {"cross_entropy": 1, "bce": 1, "mse": 1}
 
 
-def targets_of(table: Table) -> list[str]:
-    """Variables used directly as the targets of a loss. Random points keep them: they are
-    data, and D6's delta softmax(z) - t holds only for targets that sum to 1."""
-    found = []
-    for node in table.order:
-        k = _TARGET_SLOT.get(node.op)
-        if k is not None and node.parents[k].op == "input":
-            found.append(node.parents[k].name)
-    return list(dict.fromkeys(found))
+def _variables(program: Program) -> tuple[list[str], list[str]]:
+    """The variables the expression depends on, and those used directly as the targets of a
+    loss (in order of appearance). Random points keep the targets: they are data, and D6's
+    delta softmax(z) - t holds only for targets that sum to 1."""
+    seen, stack, found, targets = set(), [program.output], set(), set()
+    while stack:
+        expr = stack.pop()
+        if id(expr) not in seen:
+            seen.add(id(expr))
+            found.add(expr.name)
+            k = _TARGET_SLOT.get(expr.op)
+            if k is not None and expr.args[k].op == "input":
+                targets.add(expr.args[k].name)
+            stack.extend(expr.args)
+    return ([v for v in program.variables if v in found],
+            [v for v in program.variables if v in targets])
 
 
 def _holds(c: np.ndarray, a: np.ndarray, rtol: float, atol: float) -> np.ndarray:
@@ -211,30 +220,41 @@ def _entry(var: str, idx: tuple[int, ...]) -> str:
     return var if not idx else f"{var}[{', '.join(map(str, idx))}]"
 
 
-def check_claims(program: Program, table: Table, at: Mapping[str, np.ndarray],
+def check_claims(program: Program, at: Mapping[str, np.ndarray],
                  claims: Sequence[tuple[str, str]], points: int = 5, seed: int = 0,
                  fixed: Sequence[str] = (), rtol: float = RTOL, atol: float = ATOL,
-                 ) -> tuple[list[Claim], int, list[str]]:
-    """Check each (VAR, EXPR) claim at `at` and at `points` random points; diagnose failures.
+                 ) -> tuple[Table, list[Claim], int, list[str]]:
+    """Evaluate `program` at `at` with both engines (`engines.evaluate`) and check each
+    (VAR, EXPR) claim at `at` and at `points` random points near it; diagnose failures.
 
-    Returns the claims, how many random points were inside every function's domain, and the
-    variables the random points held at their values (`fixed` and the targets of losses).
-    However many points, the NumPy engine evaluates the expression and the claims in one
-    batched pass (more only where a random point leaves a function's domain).
+    Returns the node table, the claims, how many random points were inside every function's
+    domain, and the variables the random points held at their values (`fixed` and the
+    targets of losses). However many points, the NumPy engine evaluates the expression and
+    the claims once, as one batch with `at` (more passes only where a random point leaves a
+    function's domain).
     """
-    trees, targets = {}, {}
-    for var, text in claims:
-        targets[var] = _target(program, table, var)
-        trees[var] = program.parse(text)
     if not claims:
-        return [], 0, []
-    names = list(table.grad)
+        return evaluate(program, at), [], 0, []
+    trees = {var: program.parse(text) for var, text in claims}
+    names, data = _variables(program)
     unknown = [f for f in fixed if f not in names]
     if unknown:
         raise VerifyError(f"--fix {unknown[0]}: {unknown[0]!r} is not a variable of the "
                           f"expression")
-    held = [*fixed, *targets_of(table)]
-    pts = _checked_points(program, table, at, names, trees, targets, points, seed, held)
+    held = list(dict.fromkeys([*fixed, *data]))
+    draw = _drawer(at, names, held, seed)
+    cands = [draw() for _ in range(points)]
+    try:  # the usual case: one NumPy pass at --at and every draw
+        table = evaluate(program, at, cands)
+        targets = {var: _target(program, table, var) for var in trees}
+        pts = _with_claims(table.scratch, table.output, table.order, trees, targets)
+    except (VerifyError, ValueError):
+        # --at alone first: if it is the culprit, its one-line error is the answer.
+        table = evaluate(program, at)
+        targets = {var: _target(program, table, var) for var in trees}
+        for var, tree in trees.items():
+            _claimed(tree, table.scratch, var, table.scratch.node(targets[var]).shape)
+        pts = _points_inside(program, at, trees, targets, cands, draw, points)
     for var in trees:  # at --at itself, autograd is torch's
         pts.true[var][..., 0] = table.adjoints[var]
 
@@ -259,7 +279,7 @@ def check_claims(program: Program, table: Table, at: Mapping[str, np.ndarray],
                 "activation-derivative factor of a --let node, a missing path) fits at every "
                 "checked point")
         out.append(claim)
-    return out, pts.n - 1, [h for h in dict.fromkeys(held) if h in names]
+    return table, out, pts.n - 1, held
 
 
 # ---- diagnosis -------------------------------------------------------------------------------

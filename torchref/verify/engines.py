@@ -2,15 +2,17 @@
 
 `evaluate(program, at)` builds the node table: every node the output depends on, in the
 topological order of `scratch.graph.trace` (D8's v0..v6 numbering), with its value and
-adjoint from each engine and whether they agree. `scratch_nodes` evaluates trees with the
-NumPy engine alone, at one point or at a batch of points at once (verify's claims check
-every random point in one pass). Both walk the DAG with an explicit stack: any depth. torch
-is imported on the first call, not at import time.
+adjoint from each engine and whether they agree. Given more `points`, the NumPy engine
+evaluates the graph at `at` and at all of them in one batched pass (a claim's random points:
+no second pass for them), and the rows still show `at`. `scratch_nodes` evaluates trees
+with the NumPy engine alone, at one point or at a batch. Both walk the DAG with an explicit
+stack: any depth. torch is imported on the first call, not at import time.
 """
 
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -125,8 +127,9 @@ class Table:
     """`evaluate`'s result: the rows, torch's value and gradient, and the NumPy evaluation.
 
     `grad` holds torch autograd's d output / d variable for each variable; `adjoints` the same
-    for every named node (variables and lets). `scratch` is reusable (claims at `--at`);
-    `order` is the topological order of its graph (the rows' order).
+    for every named node (variables and lets). `scratch` is reusable (claims); it is a batch
+    (`at` first, then the points) when `evaluate` was given points. `order` is the
+    topological order of its graph (the rows' order).
     """
 
     rows: list[NodeRow]
@@ -142,7 +145,7 @@ def _output(program: Program, ev: Evaluation) -> tuple[graph.Node, list[graph.No
     """The output's node, after `backward`, and the topological order of its graph."""
     scratch_nodes([program.output], ev, repr(program.expression))
     out = ev.node(program.output)
-    if out.value.size != 1:
+    if math.prod(out.shape) != 1:
         raise VerifyError(
             f"the expression must be a scalar to differentiate it, got shape {out.shape}; "
             "reduce it with sum(...), mean(...) or dot(...)"
@@ -158,13 +161,21 @@ def _output(program: Program, ev: Evaluation) -> tuple[graph.Node, list[graph.No
         raise VerifyError(str(exc)) from None
 
 
-def evaluate(program: Program, at: Mapping[str, np.ndarray]) -> Table:
+def evaluate(program: Program, at: Mapping[str, np.ndarray],
+             points: Sequence[Mapping[str, np.ndarray]] | None = None) -> Table:
     """Evaluate `program` at `at` with both engines; the node table with values and adjoints.
 
-    `at` maps variable names to float64 arrays (scalars 0-d). Raises VerifyError for bad input
-    (a missing value, a shape mismatch, a domain error, a non-scalar output).
+    `at` maps variable names to float64 arrays (scalars 0-d). Given `points` (a list, each
+    like `at`; may be empty), the NumPy engine evaluates them in the same pass, as one batch
+    with `at` first (`Table.scratch` is that batch); the rows and torch are at `at`. Raises
+    VerifyError for bad input (a missing value, a shape mismatch, a domain error, a
+    non-scalar output), at `at` or at any of the points.
     """
-    ev = Evaluation(dict(at))
+    if points is None:
+        ev = Evaluation(dict(at))
+    else:
+        ev = Evaluation({n: np.stack([v, *(p[n] for p in points)], axis=-1)
+                         for n, v in at.items()}, batched=True)
     out, order = _output(program, ev)
     found = {n.name for n in order if n.op == "input"}
     names = [v for v in program.variables if v in found]
@@ -174,8 +185,7 @@ def evaluate(program: Program, at: Mapping[str, np.ndarray]) -> Table:
 
     from torchref import graph as tgraph
 
-    leaves = {n: torch.tensor(ev.values[n], dtype=torch.float64, requires_grad=True)
-              for n in names}
+    leaves = {n: torch.tensor(at[n], dtype=torch.float64, requires_grad=True) for n in names}
     try:
         tout, tmemo = tgraph.evaluate(program.output, leaves)
         tout.backward()
@@ -183,6 +193,11 @@ def evaluate(program: Program, at: Mapping[str, np.ndarray]) -> Table:
         raise VerifyError(f"torch refused the expression: {str(exc).splitlines()[0]}") from None
 
     records = graph.trace(out, order)
+    if ev.batched:  # the rows show `at`: the batch's first point
+        for r, n in zip(records, order, strict=True):
+            if n.batched:
+                r.value = r.value[..., 0]
+                r.adjoint = None if r.adjoint is None else r.adjoint[..., 0]
     tensors = [tmemo[id(ev.exprs[id(node)])] for node in order]
     t_values = [t.detach().numpy() for t in tensors]
     t_adjoints = [_grad(t) if n.requires_grad else None
@@ -204,8 +219,8 @@ def evaluate(program: Program, at: Mapping[str, np.ndarray]) -> Table:
 def _agree(a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> np.ndarray:
     """Per pair: both None, or allclose at ENGINE_TOL. One vectorized test for all pairs."""
     agree = np.array([(x is None) == (y is None) for x, y in zip(a, b, strict=True)])
-    both = [i for i, (x, y) in enumerate(zip(a, b)) if x is not None and y is not None
-            and x.size]
+    both = [i for i, (x, y) in enumerate(zip(a, b, strict=True))
+            if x is not None and y is not None and x.size]
     if both:
         xs = [a[i].reshape(-1) for i in both]
         close = np.isclose(np.concatenate(xs), np.concatenate([b[i].reshape(-1) for i in both]),
