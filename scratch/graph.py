@@ -152,12 +152,16 @@ def variable(value, name: str | None = None, batched: bool = False) -> Node:
 
 def const(value, dtype=None) -> Node:
     """A leaf constant (a number written in the expression): no adjoint, as in torch."""
-    if type(value) is float and math.isfinite(value) and (dtype is None or
-                                                         np.dtype(dtype).kind == "f"):
-        value = np.array(value, dtype=dtype)  # a finite float: nothing else to validate
-    else:
-        value = check_array("constant", value, dtype=dtype)
-    return Node(value, op="const", requires_grad=False)
+    if type(value) is float:  # a number: validated once, shared (read-only) by its uses
+        return Node(_number(value, dtype), op="const", requires_grad=False)
+    return Node(check_array("constant", value, dtype=dtype), op="const", requires_grad=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(value: float, dtype) -> Array:
+    arr = check_array("constant", value, dtype=dtype)
+    arr.flags.writeable = False
+    return arr
 
 
 def _node(x, like: Node | None = None) -> Node:
