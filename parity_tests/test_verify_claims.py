@@ -260,3 +260,14 @@ def test_engines_that_disagree_exit_1_and_mark_the_node(capsys, monkeypatch):
     assert rc == 1
     row = next(line for line in out.splitlines() if line.startswith("v1"))
     assert row.rstrip().endswith("DIFFER") and "NOT everywhere" in out
+
+
+def test_a_node_of_another_shape_in_torch_differs_even_with_the_same_entries(monkeypatch):
+    # torch's transpose of a vector as a (3, 1) column: the same three numbers, but not the
+    # node scratch.graph computed (a vector stays a vector, as NumPy's .T).
+    monkeypatch.setitem(tgraph.OPS, "transpose",
+                        lambda a: a.reshape(-1, 1) if a.ndim == 1 else a.t())
+    report = check("sum(transpose(w) * 2)", {"w": [1.0, -2.0, 0.5]})
+    rows = {n.op: n for n in report.nodes}
+    assert not rows["transpose"].agree and rows["mul"].agree is False
+    assert not report.ok and report.engines_agree is False

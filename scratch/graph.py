@@ -239,7 +239,9 @@ class _guard:  # lower case: it reads as a statement, `with _guard(op, a, b):`
 @contextmanager
 def guarded() -> Iterator[None]:
     """Run many ops under one NumPy error state, set once instead of by each op's guard (for
-    a pass over a large graph); the errors are the same ValueErrors naming the op."""
+    a pass over a large graph); the errors are the same ValueErrors naming the op. Arithmetic
+    outside an op's guard (between ops, or in an op that has none) raises FloatingPointError
+    here instead of returning inf or NaN: a caller names the node (as `backward` does)."""
     with np.errstate(**_guard._RAISE):
         _guard.held += 1
         try:

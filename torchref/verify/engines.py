@@ -217,10 +217,11 @@ def evaluate(program: Program, at: Mapping[str, np.ndarray],
 
 
 def _agree(a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> np.ndarray:
-    """Per pair: both None, or allclose at ENGINE_TOL. One vectorized test for all pairs."""
-    agree = np.array([(x is None) == (y is None) for x, y in zip(a, b, strict=True)])
-    both = [i for i, (x, y) in enumerate(zip(a, b, strict=True))
-            if x is not None and y is not None and x.size]
+    """Per pair: both None, or of one shape and allclose at ENGINE_TOL. One vectorized test
+    for all pairs."""
+    agree = np.array([x is y is None or (x is not None and y is not None and x.shape == y.shape)
+                      for x, y in zip(a, b, strict=True)])
+    both = [i for i, x in enumerate(a) if agree[i] and x is not None and x.size]
     if both:
         xs = [a[i].reshape(-1) for i in both]
         close = np.isclose(np.concatenate(xs), np.concatenate([b[i].reshape(-1) for i in both]),
