@@ -73,21 +73,29 @@ from lightning_app.failures import as_input_error, input_error_line, parse_error
 from lightning_app.predictions import write_predictions
 from lightning_app.progress import AppProgressBar, metric_value
 
-# Lightning 2.6's own pytree helper trips a torch deprecation on every run; it is not
-# actionable by our users, so keep it out of their console.
-warnings.filterwarnings(
-    "ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning
-)
-# Lightning warns when an epoch has fewer batches than `log_every_n_steps` (xor: 4, the 8-3-8
-# encoder: 1, a small user file). It concerns `self.log(on_step=True)`, which the app does not
-# use: the epoch mean is logged every epoch and the step loss every `log_every_n_steps`
-# optimizer steps, counted across epochs (models.AppModule.training_step).
-warnings.filterwarnings(
-    "ignore", message=r"The number of training batches \(\d+\) is smaller than the logging "
-    r"interval"
-)
 
-__all__ = ["AppCLI", "CONFIG_DIR", "DEFAULT_CONFIG", "command_name", "main", "resolve_config"]
+
+def quiet_known_warnings() -> None:
+    """Keep two warnings that say nothing to the app's users out of their console."""
+    # Lightning 2.6's own pytree helper trips a torch deprecation on every run.
+    warnings.filterwarnings(
+        "ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+        category=FutureWarning,
+    )
+    # Lightning warns when an epoch has fewer batches than `log_every_n_steps` (xor: 4, the
+    # 8-3-8 encoder: 1, a small user file). It concerns `self.log(on_step=True)`, which the
+    # app does not use: the epoch mean is logged every epoch and the step loss every
+    # `log_every_n_steps` optimizer steps, counted across epochs (AppModule.training_step).
+    warnings.filterwarnings(
+        "ignore", message=r"The number of training batches \(\d+\) is smaller than the "
+        r"logging interval"
+    )
+
+
+__all__ = [
+    "AppCLI", "CONFIG_DIR", "DEFAULT_CONFIG", "command_name", "main", "quiet_known_warnings",
+    "resolve_config",
+]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "mlp_digits.yaml"
@@ -867,6 +875,7 @@ def _fail(line: str, status: int) -> None:
 
 def main(args: list[str] | None = None) -> None:
     """Entry point of `python -m lightning_app`."""
+    quiet_known_warnings()
     typed = list(sys.argv[1:] if args is None else args)
     argv = _with_configs(typed)
     if args is None:

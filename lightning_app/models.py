@@ -368,7 +368,8 @@ class AppModule(pl.LightningModule):
         self._check_targets(dm)
 
     def setup(self, stage: str) -> None:
-        dm = self.trainer.datamodule if self.trainer is not None else None
+        trainer = self._trainer  # None outside a Trainer (`.trainer` would raise)
+        dm = trainer.datamodule if trainer is not None else None
         if dm is None or not hasattr(dm, "split"):
             return
         if stage == "fit":
@@ -468,8 +469,11 @@ class MLPModule(AppModule):
             self._build(list(check_layer_sizes("layer_sizes", layer_sizes)))
         else:
             # Every argument checked now, on a stand-in of the same depth: a bad activation
-            # or dropout is reported while the model is built, not when the data arrive.
-            MLP([1, *self.hidden_sizes, 1 if head != "multiclass" else 2], *self._net_args)
+            # or dropout is reported while the model is built, not when the data arrive. On
+            # the meta device and a forked generator: the real net's initialization draws
+            # the same numbers as if it had been built here.
+            with torch.random.fork_rng(devices=[]), torch.device("meta"):
+                MLP([1, *self.hidden_sizes, 1 if head != "multiclass" else 2], *self._net_args)
 
     def _build(self, sizes: list[int]) -> None:
         self.net = MLP(sizes, *self._net_args)
