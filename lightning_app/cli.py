@@ -74,7 +74,6 @@ from lightning_app.predictions import write_predictions
 from lightning_app.progress import AppProgressBar, metric_value
 
 
-
 def quiet_known_warnings() -> None:
     """Keep two warnings that say nothing to the app's users out of their console."""
     # Lightning 2.6's own pytree helper trips a torch deprecation on every run.
@@ -104,6 +103,9 @@ TRIGGERS = ("every_n_train_steps", "every_n_epochs", "train_time_interval")
 EXIT_INPUT, EXIT_NAN, EXIT_INTERRUPT = 2, 1, 130
 # What `--test_weights best` ranks checkpoints by when `--checkpoint.monitor` is not given.
 BEST_MONITOR = "val_loss"
+# A process whose launcher (torchrun, SLURM's srun, Lightning's own) gave it a nonzero one of
+# these is not rank 0, which alone creates the run's folder.
+_RANK_VARIABLES = ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID")
 # Lightning's start-up lines (devices, the logger tip) come through this logger.
 _LIGHTNING_INFO = logging.getLogger("lightning.pytorch.utilities.rank_zero")
 
@@ -474,7 +476,7 @@ class AppCLI(LightningCLI):
         logger = trainer_cfg.get("logger")
         if not isinstance(logger, TensorBoardLogger) or trainer_cfg.get("fast_dev_run"):
             return
-        if any(os.environ.get(v, "0") != "0" for v in ("RANK", "LOCAL_RANK", "NODE_RANK")):
+        if any(os.environ.get(v, "0") != "0" for v in _RANK_VARIABLES):
             return  # a DDP rank started by a launcher (torchrun, SLURM): rank 0 makes the folder
         self.session.storage_argument = "--trainer.logger.init_args.save_dir"
         log_dir = Path(logger.log_dir)

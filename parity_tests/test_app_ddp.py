@@ -101,7 +101,7 @@ def test_two_torchrun_nodes_with_batch_b_equal_one_process_with_batch_2b(tmp_pat
     nodes = [subprocess.Popen(launch, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [node.communicate(timeout=300) for node in nodes]
-    for node, (out, err) in zip(nodes, results, strict=True):
+    for node, (_, err) in zip(nodes, results, strict=True):
         assert node.returncode == 0, err[-3000:]
     errs = "".join(err for _, err in results)
     assert "GLOBAL_RANK: 0, MEMBER: 1/2" in errs and "GLOBAL_RANK: 1, MEMBER: 2/2" in errs
