@@ -101,13 +101,13 @@ def test_summary_line_after_an_early_stop(capsys):
 
 
 def _python_default_warning_filters() -> None:
-    """The filters of a plain `python -m lightning_app` process (pytest shows more)."""
+    """The filters of a plain `python -m lightning_app` process before `main` adds its own
+    (pytest's show more)."""
     warnings.resetwarnings()
     warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
     for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
                      ResourceWarning):
         warnings.filterwarnings("ignore", category=category)
-    cli.quiet_known_warnings()
 
 
 def _one_epoch(name: str) -> list[str]:

@@ -112,9 +112,8 @@ def test_predict_writes_classes_and_probabilities_of_a_new_csv_and_npz_into_the_
     model = load_model(wine_run["ckpt"])
     with torch.no_grad():
         expected = torch.softmax(model(torch.as_tensor(wine.data, dtype=torch.float32)), 1)
-    new_csv = tmp_path / "new.csv"  # features only, no label column
-    np.savetxt(new_csv, wine.data, delimiter=",", comments="", fmt="%.17g",
-               header=",".join(f"f{i}" for i in range(13)))
+    new_csv = tmp_path / "new.csv"  # as the training file: its label column is left out
+    shutil.copy(wine_run["data"], new_csv)
     new_npz = tmp_path / "new.npz"
     np.savez(new_npz, x=wine.data)
     run_folder = wine_run["ckpt"].parent.parent
