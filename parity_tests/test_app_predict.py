@@ -16,7 +16,7 @@ from sklearn.datasets import load_wine
 from lightning_app import load_model
 from lightning_app.checks import InputError
 from lightning_app.data import CsvDataModule
-from parity_tests.app_support import run_cli
+from parity_tests.app_support import run_cli, run_cli_failing
 from parity_tests.helpers import F32, assert_close
 from scratch.mlp import mlp_predict
 from scratch.preprocessing import Standardizer, standardize_transform
@@ -135,6 +135,17 @@ def test_predict_writes_classes_and_probabilities_of_a_new_csv_and_npz_into_the_
             path.unlink()
     finally:
         shutil.move(hidden, wine_run["data"])
+
+
+def test_predict_rows_of_another_width_are_one_line_before_predicting(wine_run, tmp_path):
+    new = tmp_path / "narrow.npz"
+    np.savez(new, x=wine_run["wine"].data[:, :12])
+    status, out, err = run_cli_failing(["predict", "--ckpt_path", str(wine_run["ckpt"]),
+                                        "--data.predict_path", str(new)])
+    assert status == 2
+    assert err.splitlines() == [f"error: --data.init_args.predict_path: the model expects 13 "
+                                f"input features but {new} has 12"]
+    assert "predicted" not in out
 
 
 @pytest.mark.catalog("B1", "B4", "B11", "G1")
