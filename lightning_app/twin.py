@@ -91,6 +91,9 @@ def _unsupported(model, cfg, subcommand) -> str | None:
         return f"the NumPy twin mirrors MLPModule only, got {type(model).__name__}"
     if model.l1 or model.l2:
         return f"the NumPy twin does not model the l1/l2 penalties (l1={model.l1}, l2={model.l2})"
+    # A bad optimizer or scheduler argument is bad input whether or not there is a twin: the
+    # app's own refusal (naming --model.init_args.optimizer_args), now rather than at fit.
+    model.optim.build(model.trainable_parameters())
     try:
         _twin_of(model)
     except TwinError as exc:

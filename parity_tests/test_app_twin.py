@@ -25,7 +25,7 @@ from lightning_app.twin import TWIN_FOLDER, ScratchTwinRun, attach_twin, check_t
 from parity_tests.app_support import run_cli, run_cli_failing
 from parity_tests.helpers import F64, assert_close
 from torchref.dropout import ClassicDropout
-from torchref.mlp import MLP
+from torchref.mlp import MLP, head_output
 from torchref.optim import make_optimizer
 from torchref.twin import TWIN_OPTIMIZERS, ScratchTwin, TwinError, read_dropout_mask
 
@@ -171,6 +171,40 @@ def test_twin_optimizer_steps_like_the_apps_optimizer_of_that_name(name, rng):
         assert_close(p.detach().numpy(), w, **F64)
 
 
+@pytest.mark.catalog("B4")
+@pytest.mark.parametrize("head, width", [("multiclass", 3), ("binary", 1), ("regression", 2)])
+def test_twin_steps_and_evaluates_like_torch_for_every_head(head, width, rng):
+    net = MLP([4, 6, width], activation="tanh", head=head).double()
+    opt = make_optimizer("adam", net.parameters(), lr=0.05)
+    twin = ScratchTwin(net, optimizer="adam", lr=0.05)
+    x = torch.tensor(rng.standard_normal((16, 4)))
+    if head == "multiclass":
+        y = torch.tensor(rng.integers(0, width, 16))
+    elif head == "binary":
+        y = torch.tensor(rng.integers(0, 2, 16).astype(np.float64))
+    else:
+        y = torch.tensor(rng.standard_normal((16, width)))
+    for step in range(5):
+        opt.zero_grad()
+        loss = net.loss(net(x), y)
+        loss.backward()
+        opt.step()
+        mine = twin.train_step(x.numpy(), y.numpy(), [], epoch=0, step=step)
+        assert mine == pytest.approx(float(loss), rel=1e-12)
+    for p, w in zip(net.parameters(), twin.params, strict=True):
+        assert_close(p.detach().numpy(), w, **F64)
+    got_loss, got_acc = twin.evaluate(x.numpy(), y.numpy())
+    with torch.no_grad():
+        logits = net(x)
+        assert got_loss == pytest.approx(float(net.loss(logits, y)), rel=1e-12)
+    if head == "regression":
+        assert got_acc is None
+    else:
+        scores = head_output(logits, head)
+        labels = (scores[:, 0] > 0.5).double() if head == "binary" else scores.argmax(1)
+        assert got_acc == pytest.approx(float((labels == y).double().mean()))
+
+
 @pytest.mark.catalog("H3")
 @pytest.mark.parametrize("kind", ["inverted", "classic"])
 def test_read_dropout_mask_is_the_mask_torch_drew_even_where_the_input_is_zero(kind):
@@ -265,6 +299,14 @@ def test_attach_twin_refuses_a_trainer_of_several_processes_and_adds_the_callbac
 def test_check_twin_accepts_the_default_run_and_a_run_without_twin():
     check_twin(MLPModule(layer_sizes=[64, 128, 10]), _cfg(), "fit")
     check_twin(MLPModule(optimizer="adam_then_sgd"), _cfg(twin=None), "fit")
-    with pytest.raises(TwinError, match="schedule"):
-        ScratchTwin(MLP([4, 2]), optimizer="sgd", lr=0.1, scheduler="exponential",
-                    scheduler_args={"gamma": 0.5})
+    for args in ({"gamma": 0.5}, {"k": -1.0}):
+        with pytest.raises(TwinError, match="schedule"):
+            ScratchTwin(MLP([4, 2]), optimizer="sgd", lr=0.1, scheduler="exponential",
+                        scheduler_args=args)
+
+
+def test_check_twin_reports_a_bad_optimizer_argument_as_the_apps_own_error():
+    model = MLPModule(optimizer="notes_momentum", optimizer_args={"momentum": -1})
+    with pytest.raises(InputError, match="Invalid momentum value: -1") as info:
+        check_twin(model, _cfg(), "fit")
+    assert info.value.argument == "optimizer_args"  # --model.init_args.optimizer_args

@@ -151,7 +151,10 @@ class _Stepper:
             )
         self.hparams = {**spec.defaults, **args}
         self.rule = spec.rule
-        self.notes = None if spec.rule else spec.notes(lr=0.0, **self.hparams)
+        try:
+            self.notes = None if spec.rule else spec.notes(lr=0.0, **self.hparams)
+        except (TypeError, ValueError) as exc:
+            raise TwinError(f"the NumPy twin's optimizer {name!r}: {exc}") from exc
         self.state: list[dict] = []
         self.steps = 0
 
@@ -332,7 +335,7 @@ class ScratchTwin:
         t = step if self.per_step else epoch
         try:
             return float(self.schedule(t, self.lr0, **self.schedule_args))
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise TwinError(f"the NumPy twin's schedule: {exc}") from exc
 
     def _forward(self, x: np.ndarray, training: bool, masks: Sequence[np.ndarray]):
