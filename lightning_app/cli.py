@@ -72,6 +72,7 @@ from lightning_app.data import compute_dtype
 from lightning_app.failures import as_input_error, input_error_line, parse_error_line
 from lightning_app.predictions import write_predictions
 from lightning_app.progress import AppProgressBar, metric_value
+from lightning_app.twin import add_twin_argument, attach_twin, check_twin
 
 
 def quiet_known_warnings() -> None:
@@ -230,6 +231,7 @@ class AppCLI(LightningCLI):
         parser.set_defaults(
             {"trainer.plugins": [{"class_path": "lightning_app.checkpointing.AtomicCheckpointIO"}]}
         )
+        add_twin_argument(parser)
 
     # -- before anything is built: which checkpoint, which run folder
     def _parse_ckpt_path(self) -> None:
@@ -459,6 +461,7 @@ class AppCLI(LightningCLI):
         self.datamodule = self._get(self.config_init, "data")
         self.model = self._get(self.config_init, "model")
         self._check_model_and_data()
+        check_twin(self.model, self._cfg(), self.subcommand)  # --twin: refused before the Trainer
         resolved = self._resolved
         if self.subcommand == "fit" and resolved is not None:
             _check_weights_fit(self.model, resolved)
@@ -468,6 +471,7 @@ class AppCLI(LightningCLI):
             self.trainer = self.instantiate_trainer()
         except (ValueError, TypeError, MisconfigurationException) as exc:
             raise as_input_error(exc) from exc
+        attach_twin(self.trainer, self._cfg())
 
     def _check_log_folder(self) -> None:
         """Can the run's folder be created? Probed with a temporary file (removed), before the
