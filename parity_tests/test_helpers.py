@@ -190,9 +190,9 @@ def _line(text: str) -> int:
     return 1 + next(i for i, line in enumerate(lines) if text in line)
 
 
-@pytest.fixture(params=["-n0", "-n2"])
+@pytest.fixture(params=["-n0", "-n1"])
 def sample_record(request, tmp_path) -> dict:
-    """The record of the sample suite, run without xdist and with two workers."""
+    """The record of the sample suite, run without xdist and through an xdist worker."""
     (tmp_path / "test_sample.py").write_text(textwrap.dedent(_SAMPLE_TESTS))
     (tmp_path / "conftest.py").write_text(textwrap.dedent(_SAMPLE_CONFTEST))
     path = tmp_path / "record.json"

@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from torchref.catalog import CATALOG
 
@@ -33,16 +34,22 @@ _CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("report")
-    proc = subprocess.run(
-        [sys.executable, "-m", "torchref.report", "--out", str(out), "-n", "0", "--",
-         *SMALL_RUN],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "parity report:" in proc.stdout
+    """The site of a small run, built once per test session (xdist workers share it)."""
+    # pytest-xdist's recipe for a fixture run once: the workers' base temp folders share a
+    # parent, and a file lock lets the first worker build while the others wait.
+    shared = tmp_path_factory.getbasetemp().parent
+    out = shared / "parity-report-site"
+    with FileLock(str(shared / "parity-report-site.lock")):
+        if not (out / "index.html").is_file():
+            proc = subprocess.run(
+                [sys.executable, "-m", "torchref.report", "--out", str(out), "-n", "0", "--",
+                 *SMALL_RUN],
+                cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+            )
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+            assert "parity report:" in proc.stdout
     return out
 
 

@@ -218,11 +218,11 @@ def _page(entry_id, entry, tests, docstrings, errata, demos, root) -> Page:
         for sentence in torch_sentences(doc or ""):
             if sentence not in differs:
                 differs.append(sentence)
-    sections = []
+    sections: list[str] = []
     for _, doc in scratch_docs:
         for s in catalog_sections(doc, entry_id):
-            if s not in sections:
-                sections.append(s)
+            if not any(s in known for known in sections):  # "002 §4.1.2" after a longer one
+                sections = [k for k in sections if k not in s] + [s]
     run = {t.name for t in tests}
     return Page(
         id=entry_id,

@@ -44,7 +44,7 @@ table.data th, table.data td { border-bottom: 1px solid var(--line); padding: .3
 table.data th { background: var(--soft); position: sticky; top: 0; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .ok { color: var(--ok); } .near { color: var(--near); } .over, .failed { color: var(--over); }
-.use { font-weight: 600; }
+.use { font-weight: 600; } td small { white-space: nowrap; }
 .side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; align-items: start; }
 @media (max-width: 1000px) { .side-by-side { grid-template-columns: 1fr; } }
 .side-by-side > div { min-width: 0; }
