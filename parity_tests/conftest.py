@@ -57,3 +57,18 @@ def tolerance(dtype) -> dict:
 @pytest.fixture(autouse=True)
 def _seed_torch(request):
     torch.manual_seed(_stable_seed(request.node.nodeid))
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one intra-op thread for the test, restored after it.
+
+    For modules whose tensors are tiny (`pytestmark = pytest.mark.usefixtures(...)`): a
+    second thread only adds synchronization, and on a shared machine an idle OpenMP thread
+    costs milliseconds per operation (measured: the optimizer MLP runs were ~3x slower with
+    2 threads on a busy 2-core machine).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

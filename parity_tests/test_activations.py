@@ -45,6 +45,7 @@ def _random_z(rng, shape, dtype) -> np.ndarray:
 # ---- values and derivatives vs torch ------------------------------------------------------
 
 
+@pytest.mark.catalog("A3", "A4", "A5", "A6", "A7", "A8")
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", NAMES)
 def test_activation_and_derivative_match_torch_module_autograd(name, shape, dtype, rng):
@@ -57,6 +58,7 @@ def test_activation_and_derivative_match_torch_module_autograd(name, shape, dtyp
     assert_close(g, g_t, dtype)
 
 
+@pytest.mark.catalog("A3", "A4", "A5", "A6", "A7", "A8")
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=15)
 @given(
@@ -73,6 +75,7 @@ def test_activation_parity_on_random_shapes_and_values(name, z):
     assert_close(grad(z), g_t, np.float64)
 
 
+@pytest.mark.catalog("A3", "A4", "A5", "A6", "A7", "A8")
 @pytest.mark.parametrize("name", NAMES)
 def test_activation_derivative_matches_central_differences(name, rng):
     z = rng.uniform(-6, 6, size=40)
@@ -84,6 +87,7 @@ def test_activation_derivative_matches_central_differences(name, rng):
     np.testing.assert_allclose(grad(z), fd, rtol=1e-7, atol=1e-8)
 
 
+@pytest.mark.catalog("A4")
 def test_tanh_half_equals_two_sigmoid_minus_one(rng):
     z = rng.normal(scale=5, size=50)
     # Closed-form identity of 000's variant: tanh(x/2) = 2 sigma(x) - 1, derivative 2 sigma'.
@@ -92,6 +96,7 @@ def test_tanh_half_equals_two_sigmoid_minus_one(rng):
     assert_close(A.tanh_half_grad(z), 2 * s * (1 - s))
 
 
+@pytest.mark.catalog("A3", "A4")
 def test_sigmoid_grad_is_sigma_times_one_minus_sigma(rng):
     z = rng.uniform(-20, 20, size=50)
     s = A.sigmoid(z)
@@ -121,6 +126,7 @@ KINK_CASES = {
 }
 
 
+@pytest.mark.catalog("A1", "A5", "A6", "A7", "A9", "A11")
 @pytest.mark.parametrize("case", KINK_CASES)
 def test_derivative_at_exactly_zero_is_torch_autograd_choice(case, dtype):
     ours, torch_fn, documented = KINK_CASES[case]
@@ -131,6 +137,7 @@ def test_derivative_at_exactly_zero_is_torch_autograd_choice(case, dtype):
     assert_close(ours(z), np.full(3, documented, dtype=dtype), dtype, rtol=0, atol=0)
 
 
+@pytest.mark.catalog("A11")
 @pytest.mark.parametrize("alpha", [0.0, 0.01, 0.25, 1.0])
 def test_relu_family_kink_values_are_subgradients(alpha):
     # A11: the value chosen at 0 satisfies f(v) >= f(0) + g v for every v (f is convex for
@@ -145,6 +152,7 @@ def test_relu_family_kink_values_are_subgradients(alpha):
     assert not A.is_subgradient(f, alpha - 0.05, 0.0, v)
 
 
+@pytest.mark.catalog("A11")
 def test_subgradient_of_abs_at_zero_is_minus_one_to_one_and_holds_torch_choice():
     low, high = A.subgradient_abs(np.array([-2.0, 0.0, 3.0]))
     np.testing.assert_array_equal(low, [-1, -1, 1])
@@ -163,6 +171,7 @@ def test_subgradient_of_abs_at_zero_is_minus_one_to_one_and_holds_torch_choice()
 # ---- extreme inputs ------------------------------------------------------------------------
 
 
+@pytest.mark.catalog("A3", "A4", "A5", "A6", "A7", "A8")
 @pytest.mark.parametrize("name", NAMES + ("step", "sign_unit", "sign"))
 def test_extreme_inputs_give_finite_values_without_warnings(name, dtype):
     z = np.array(EXTREME, dtype=dtype)
@@ -174,6 +183,7 @@ def test_extreme_inputs_give_finite_values_without_warnings(name, dtype):
     assert_close(g, g_t, dtype)
 
 
+@pytest.mark.catalog("A10")
 def test_softmax_extreme_logits_are_finite_and_match_torch(dtype):
     z = np.array([[1e4, -1e4, 0.0], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4]], dtype=dtype)
     y = A.softmax(z)
@@ -185,6 +195,7 @@ def test_softmax_extreme_logits_are_finite_and_match_torch(dtype):
 # ---- PReLU (A6) ----------------------------------------------------------------------------
 
 
+@pytest.mark.catalog("A6")
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5)], ids=str)
 @pytest.mark.parametrize("per_channel", [False, True], ids=["shared", "per_channel"])
 def test_prelu_value_and_both_gradients_match_nn_prelu(shape, per_channel, dtype, rng):
@@ -208,6 +219,7 @@ def test_prelu_value_and_both_gradients_match_nn_prelu(shape, per_channel, dtype
     assert_close(A.prelu_grad(z, alpha) * dout, zt.grad, dtype)
 
 
+@pytest.mark.catalog("A6")
 def test_prelu_grad_alpha_matches_central_differences(rng):
     z = rng.normal(size=(5, 4))
     alpha = np.array([0.2, 0.1, 0.3, 0.05])
@@ -220,6 +232,7 @@ def test_prelu_grad_alpha_matches_central_differences(rng):
         np.testing.assert_allclose(A.prelu_grad_alpha(z, alpha)[:, k], fd[:, k], atol=1e-9)
 
 
+@pytest.mark.catalog("A6")
 def test_leaky_relu_is_prelu_with_fixed_alpha_and_notes_max_form_holds_for_alpha_at_most_1(rng):
     z = rng.normal(size=30)
     assert_close(A.leaky_relu(z), A.prelu(z, 0.01), rtol=0, atol=0)
@@ -231,6 +244,7 @@ def test_leaky_relu_is_prelu_with_fixed_alpha_and_notes_max_form_holds_for_alpha
 
 
 
+@pytest.mark.catalog("A7")
 def test_elu_alpha_is_a_fixed_hyperparameter_while_prelu_alpha_is_learned(rng):
     # 002 §4.1.2 calls ELU's alpha learned; torch (and the ELU paper) fix it, PReLU learns its.
     assert list(nn.ELU(alpha=0.7).parameters()) == []
@@ -255,6 +269,7 @@ def _torch_softmax_jacobian(z: np.ndarray) -> np.ndarray:
     )
 
 
+@pytest.mark.catalog("A10")
 @pytest.mark.parametrize("shape", [(5,), (3, 4)], ids=str)
 def test_softmax_jacobian_matches_torch_autograd_functional_jacobian(shape, dtype, rng):
     z = rng.normal(scale=2, size=shape).astype(dtype)
@@ -265,6 +280,7 @@ def test_softmax_jacobian_matches_torch_autograd_functional_jacobian(shape, dtyp
     assert_close(A.softmax_diag_grad(z), diag, dtype)
 
 
+@pytest.mark.catalog("A10")
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_softmax_values_and_backward_match_torch(axis, dtype, rng):
     z = rng.normal(scale=3, size=(3, 4, 5)).astype(dtype)
@@ -276,6 +292,7 @@ def test_softmax_values_and_backward_match_torch(axis, dtype, rng):
     assert_close(A.softmax_backward(dy, z, axis=axis), zt.grad, dtype)
 
 
+@pytest.mark.catalog("A10")
 @settings(max_examples=30)
 @given(
     z=hnp.arrays(
@@ -303,6 +320,7 @@ def test_softmax_sums_to_one_and_raising_one_logit_lowers_the_others(z, i, delta
 # ---- step / sign units (A1, A9) ------------------------------------------------------------
 
 
+@pytest.mark.catalog("A1", "A9")
 def test_step_and_sign_unit_match_heaviside_and_have_zero_gradient(dtype, rng):
     z = _random_z(rng, (4, 6), dtype)
     z.flat[1] = -0.0
@@ -319,6 +337,7 @@ def test_step_and_sign_unit_match_heaviside_and_have_zero_gradient(dtype, rng):
     assert set(np.unique(A.sign_unit(z))) <= {0.0, 1.0}
 
 
+@pytest.mark.catalog("A1")
 def test_threshold_neuron_outputs_zero_on_the_boundary_and_matches_torch():
     # y = 1{x^T w + b > 0}: the AND unit of 003 with w = (1, 1), b = -1.5, and b = -1 puts
     # (0, 1) and (1, 0) exactly on the boundary, where the strict inequality gives 0.
@@ -335,6 +354,7 @@ def test_threshold_neuron_outputs_zero_on_the_boundary_and_matches_torch():
         assert_close(ours, torch_unit(to_torch(x)), rtol=0, atol=0)
 
 
+@pytest.mark.catalog("A2")
 @pytest.mark.parametrize("name", NAMES)
 def test_generic_neuron_matches_linear_then_activation_module(name, rng):
     x = rng.normal(size=(6, 3))
@@ -351,6 +371,7 @@ def test_generic_neuron_matches_linear_then_activation_module(name, rng):
 # ---- A12: saturation and centring, as measured facts ---------------------------------------
 
 
+@pytest.mark.catalog("A12")
 @pytest.mark.parametrize("level", [1e-3, 1e-6])
 def test_sigmoid_and_tanh_saturation_points_match_closed_forms_and_torch(level):
     z_sig = A.saturation_point(A.sigmoid_grad, level)
@@ -369,6 +390,7 @@ def test_sigmoid_and_tanh_saturation_points_match_closed_forms_and_torch(level):
         assert zt.grad[0] > level > zt.grad[1]
 
 
+@pytest.mark.catalog("A12")
 def test_saturation_values_documented_in_docs_activations_md():
     # The numbers docs/activations.md states, recomputed (rounded to 2 decimals there).
     measured = {
@@ -382,6 +404,7 @@ def test_saturation_values_documented_in_docs_activations_md():
         assert round(A.saturation_point(grad, level), 2) == printed
 
 
+@pytest.mark.catalog("A12")
 def test_relu_derivative_never_saturates_and_saturation_point_says_so():
     z = np.array([1e-3, 1.0, 1e2, 1e4])
     assert_close(A.relu_grad(z), np.ones(4), rtol=0, atol=0)
@@ -392,6 +415,7 @@ def test_relu_derivative_never_saturates_and_saturation_point_says_so():
         A.saturation_point(A.relu_grad, 1e-3)  # relu'(0) = 0: no level below it
 
 
+@pytest.mark.catalog("A12")
 @pytest.mark.parametrize(
     ("name", "mean"), [("sigmoid", 0.5), ("tanh", 0.0), ("tanh_half", 0.0)]
 )
@@ -420,6 +444,7 @@ def _dying_setup(rng, bias):
     return x, y, W, b, v, 0.1
 
 
+@pytest.mark.catalog("A13")
 def test_dying_relu_units_output_zero_get_zero_gradient_and_never_recover(rng):
     x, y, W, b, v, c = _dying_setup(rng, bias=-20.0)
     out = A.dying_relu_demo(x, y, W, b, v, c, lr=0.05, steps=3)
@@ -449,6 +474,7 @@ def test_dying_relu_units_output_zero_get_zero_gradient_and_never_recover(rng):
     np.testing.assert_array_equal(out["dead_after"], dead)
 
 
+@pytest.mark.catalog("A13")
 def test_dead_relu_units_are_those_with_nonpositive_preactivation_everywhere(rng):
     x, _, W, b, _, _ = _dying_setup(rng, bias=-20.0)
     z = F.linear(to_torch(x), to_torch(W), to_torch(b))  # (N, H)
@@ -461,6 +487,7 @@ def test_dead_relu_units_are_those_with_nonpositive_preactivation_everywhere(rng
 # ---- registry and bad input ----------------------------------------------------------------
 
 
+@pytest.mark.catalog("A2")
 def test_torchref_has_a_module_for_every_scratch_activation():
     for name in A.ACTIVATION_NAMES.options:
         assert isinstance(TA.get_activation_module(name), nn.Module)

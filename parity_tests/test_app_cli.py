@@ -23,14 +23,7 @@ from torchref.autoencoders import Autoencoder, codes_are_distinct, reconstructs_
 CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Networks this small gain nothing from a second thread, and on a shared machine an idle
-    # OpenMP thread costs milliseconds per operation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @contextlib.contextmanager
@@ -67,6 +60,7 @@ def digits_run(tmp_path_factory):
     return out, save_dir
 
 
+@pytest.mark.catalog("B4")
 def test_fit_prints_test_accuracy_log_dir_and_the_tensorboard_command(digits_run):
     out, save_dir = digits_run
     acc = float(re.search(r"final test acc: (\d\.\d+)", out).group(1))
@@ -185,6 +179,7 @@ def test_user_npz_trains_through_the_cli(tmp_path, rng):
     assert float(re.search(r"final test acc: (\d\.\d+)", out).group(1)) >= 0.975
 
 
+@pytest.mark.catalog("I1")
 @pytest.mark.slow
 def test_838_encoder_reconstructs_all_inputs_with_8_distinct_codes(tmp_path):
     out, _ = run_cli([

@@ -20,15 +20,7 @@ from lightning_app.data import (
     XORDataModule,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Networks this small gain nothing from a second thread, and on a shared machine an idle
-    # OpenMP thread costs milliseconds per operation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _rows(n: int, d: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
@@ -157,6 +149,7 @@ def test_loader_rejects_bad_arguments():
 # ---- embedded data sets ---------------------------------------------------------------------
 
 
+@pytest.mark.catalog("H1")
 def test_digits_are_scaled_to_unit_interval_and_split_stratified_and_seeded():
     from sklearn.datasets import load_digits
 

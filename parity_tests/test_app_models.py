@@ -22,15 +22,7 @@ from lightning_app.models import (
 from parity_tests.helpers import F64, assert_close
 from torchref import autoencoders as tae
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Networks this small gain nothing from a second thread, and on a shared machine an idle
-    # OpenMP thread costs milliseconds per operation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _trainer(**kwargs) -> pl.Trainer:
@@ -62,6 +54,7 @@ class History(pl.Callback):
 # ---- B4: every head ---------------------------------------------------------------------------
 
 
+@pytest.mark.catalog("B4")
 def test_regression_head_learns_a_linear_target(tmp_path, rng):
     x = rng.normal(size=(400, 3))
     y = x @ np.array([1.5, -2.0, 0.5]) + 0.05 * rng.normal(size=400)
@@ -75,6 +68,7 @@ def test_regression_head_learns_a_linear_target(tmp_path, rng):
     assert mse < float(np.var(y)) / 50
 
 
+@pytest.mark.catalog("B4")
 def test_binary_head_separates_xor_with_one_hidden_layer():
     model = MLPModule(layer_sizes=(2, 4, 1), head="binary", activation="tanh", init="xavier",
                       lr=0.05)
@@ -88,6 +82,7 @@ def test_binary_head_separates_xor_with_one_hidden_layer():
 # ---- H1: early stopping when the validation loss turns up --------------------------------------
 
 
+@pytest.mark.catalog("H1")
 def test_early_stopping_stops_patience_epochs_after_the_validation_minimum(tmp_path, rng):
     # Random labels: the network can only memorize, so the validation loss turns up early.
     np.savez(tmp_path / "noise.npz", x=rng.normal(size=(240, 20)), y=rng.integers(0, 4, 240))
@@ -109,6 +104,7 @@ def test_early_stopping_stops_patience_epochs_after_the_validation_minimum(tmp_p
 # ---- H2: an ensemble trains each member as if alone, and averaging helps -------------------
 
 
+@pytest.mark.catalog("H2")
 def test_ensemble_members_train_exactly_as_alone_and_the_average_beats_them():
     torch.manual_seed(0)
     ens = EnsembleModule(members=[[64, 16, 10], [64, 32, 10]], optimizer="sgd", lr=0.1,
@@ -147,6 +143,7 @@ AE_VARIANTS = {
 }
 
 
+@pytest.mark.catalog("C9", "H3", "I1", "I2", "I3")
 @pytest.mark.parametrize("variant", list(AE_VARIANTS))
 def test_lightning_autoencoder_run_equals_torchref_training_loop(variant):
     hp = AE_VARIANTS[variant]
@@ -186,6 +183,7 @@ def test_autoencoder_training_moves_the_weights_it_is_compared_on():
 # ---- I4: the stacked pipeline equals torchref's stage functions --------------------------------
 
 
+@pytest.mark.catalog("I4")
 def test_stacked_pipeline_stages_equal_greedy_pretrain_train_head_and_fine_tune():
     steps, batch, lr = 6, 32, 0.5
     torch.manual_seed(9)

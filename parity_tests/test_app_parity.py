@@ -60,14 +60,7 @@ VARIANTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Networks this small gain nothing from a second thread, and on a shared machine an idle
-    # OpenMP thread costs milliseconds per operation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class SharedMaskDropout(nn.Module):
@@ -136,6 +129,7 @@ def _scratch_step(params, bn, batch, masks, hp, opt) -> None:
     opt.step(params, grads)
 
 
+@pytest.mark.catalog("B4", "H3")
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 def test_lightning_trained_mlp_equals_the_scratch_trained_mlp(optimizer, variant, rng):

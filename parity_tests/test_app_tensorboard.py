@@ -25,15 +25,7 @@ from lightning_app.data import DigitsDataModule
 from parity_tests.test_app_cli import run_cli
 from torchref.mlp import MLP
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Networks this small gain nothing from a second thread, and on a shared machine an idle
-    # OpenMP thread costs milliseconds per operation.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _events(log_dir) -> EventAccumulator:
@@ -120,6 +112,7 @@ def test_logged_test_accuracy_and_hp_metric_match_the_saved_weights(digits_logs)
     assert [m.name.tag for m in experiment.experiment.metric_infos] == ["hp_metric"]
 
 
+@pytest.mark.catalog("C9", "I1")
 def test_autoencoder_xor_and_838_runs_log_their_figures(tmp_path):
     short = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "3",
              "--trainer.logger.init_args.save_dir", str(tmp_path)]
@@ -145,6 +138,7 @@ def test_autoencoder_xor_and_838_runs_log_their_figures(tmp_path):
     assert "Input" in text and "Hidden values" in text and len(text.splitlines()) == 9
 
 
+@pytest.mark.catalog("I4")
 def test_stacked_pipeline_logs_each_stage_as_its_own_run(tmp_path):
     out, _ = run_cli([
         "fit", "--config", "stacked_autoencoder_digits",

@@ -57,6 +57,7 @@ def _tol(dtype):
     return {} if dtype == np.float64 else F32_INTERP
 
 
+@pytest.mark.catalog("G5")
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_affine_matrices_match_torch(rng, shape):
     p = sample_augment_params(shape, rng)
@@ -67,6 +68,7 @@ def test_affine_matrices_match_torch(rng, shape):
     assert_close(affine_matrices(p, shape[-2], shape[-1]), theta)
 
 
+@pytest.mark.catalog("G5")
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_augmented_images_match_torch_grid_sample_given_the_same_parameters(rng, dtype, shape):
     x = _images(rng, shape, dtype)
@@ -79,6 +81,7 @@ def test_augmented_images_match_torch_grid_sample_given_the_same_parameters(rng,
     assert np.max(np.abs(ours - x)) > 0.1
 
 
+@pytest.mark.catalog("G5")
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_affine_transform_matches_torch_for_each_transform_alone(rng, shape):
     x = _images(rng, shape, np.float64)
@@ -91,6 +94,7 @@ def test_affine_transform_matches_torch_for_each_transform_alone(rng, shape):
         assert_close(ours, taug.affine_transform_images(to_torch(x), torch.from_numpy(theta)))
 
 
+@pytest.mark.catalog("G5")
 def test_identity_parameters_return_the_images_unchanged(rng):
     x = _images(rng, (4, 3, 7, 9), np.float64)
     p = _fixed(4, x.shape)
@@ -98,6 +102,7 @@ def test_identity_parameters_return_the_images_unchanged(rng):
     assert_close(taug.augment_images(to_torch(x), **_torch_params(p)), x)
 
 
+@pytest.mark.catalog("G5")
 @pytest.mark.parametrize("shape", [(5, 8, 8), (4, 3, 7, 9)], ids=str)
 def test_flip_and_half_turn_equal_exact_array_reversal(rng, shape):
     # align_corners=False maps pixel centres onto pixel centres for these two maps.
@@ -109,6 +114,7 @@ def test_flip_and_half_turn_equal_exact_array_reversal(rng, shape):
     assert_close(half_turn, x[..., ::-1, ::-1])
 
 
+@pytest.mark.catalog("G5")
 def test_quarter_turn_is_counter_clockwise_like_rot90(rng):
     x = _images(rng, (5, 8, 8), np.float64)
     quarter = augment_images(x, _fixed(5, x.shape, angle=np.pi / 2))
@@ -116,6 +122,7 @@ def test_quarter_turn_is_counter_clockwise_like_rot90(rng):
     assert not np.allclose(quarter, np.rot90(x, k=-1, axes=(-2, -1)))
 
 
+@pytest.mark.catalog("G5")
 def test_scale_enlarges_the_content_about_the_centre():
     # A centred 2-pixel bright bar at columns 4, 5 of 10, scaled by 2 about the centre (x = 5):
     # output column j samples input column 5 + (j + 0.5 - 5)/2 - 0.5, linearly interpolated:
@@ -128,6 +135,7 @@ def test_scale_enlarges_the_content_about_the_centre():
     assert out.sum() == pytest.approx(4 * x.sum())  # area grows by scale^2
 
 
+@pytest.mark.catalog("G5")
 def test_noise_is_bounded_and_varies_from_pixel_to_pixel(rng):
     p = sample_augment_params((50, 8, 8), rng, noise=0.1)
     assert np.all(np.abs(p.noise) <= 0.1)
@@ -140,6 +148,7 @@ def test_noise_is_bounded_and_varies_from_pixel_to_pixel(rng):
     assert float(t["noise"].abs().max()) <= 0.1
 
 
+@pytest.mark.catalog("G5")
 def test_sampled_parameters_follow_the_notes_distributions(rng):
     n = 3000
     ours = sample_augment_params((n, 2, 2), rng)
@@ -157,6 +166,7 @@ def test_sampled_parameters_follow_the_notes_distributions(rng):
         assert stats.binomtest(int(flip.sum()), n, 0.5).pvalue > ALPHA
 
 
+@pytest.mark.catalog("G5")
 def test_seeded_runs_are_reproducible_and_seeds_matter():
     x = load_digits().images[:4] / 16.0
 

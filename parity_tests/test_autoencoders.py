@@ -73,6 +73,7 @@ def _torch_terms(ae, X, mask, training=True):
 # ---- I1-I3: one batch, forward and backward ---------------------------------------------
 
 
+@pytest.mark.catalog("I1")
 @pytest.mark.parametrize("sizes,kw", [c[1:] for c in CASES], ids=CASE_IDS)
 def test_autoencoder_code_reconstruction_and_loss_terms_match_torch(sizes, kw, dtype, rng):
     ae, params, config = _pair(sizes, kw, dtype)
@@ -89,6 +90,7 @@ def test_autoencoder_code_reconstruction_and_loss_terms_match_torch(sizes, kw, d
     assert_close(S.encode(params, X, config), ae.encode(to_torch(X)), dtype)
 
 
+@pytest.mark.catalog("I1", "I2", "I3")
 @pytest.mark.parametrize("sizes,kw", [c[1:] for c in CASES], ids=CASE_IDS)
 def test_autoencoder_gradients_match_torch_autograd(sizes, kw, dtype, rng):
     ae, params, config = _pair(sizes, kw, dtype)
@@ -104,6 +106,7 @@ def test_autoencoder_gradients_match_torch_autograd(sizes, kw, dtype, rng):
         assert_close(g, tg, dtype)
 
 
+@pytest.mark.catalog("I1", "I2")
 @pytest.mark.parametrize("sizes,kw", [c[1:] for c in CASES], ids=CASE_IDS)
 def test_autoencoder_gradients_match_central_differences(sizes, kw, rng):
     _, params, config = _pair(sizes, kw, np.float64)
@@ -118,6 +121,7 @@ def test_autoencoder_gradients_match_central_differences(sizes, kw, rng):
     assert report.ok, str(report)
 
 
+@pytest.mark.catalog("I3")
 @pytest.mark.parametrize("kind", ["inverted", "classic"])
 def test_dropout_autoencoder_eval_mode_matches_torch_and_classic_equals_rescaled_inverted(
     kind, dtype, rng
@@ -140,6 +144,7 @@ def test_dropout_autoencoder_eval_mode_matches_torch_and_classic_equals_rescaled
         assert_close(X_hat, S.autoencoder_forward(params, X, plain)[0], dtype)
 
 
+@pytest.mark.catalog("I3")
 def test_dropout_autoencoder_replays_torch_own_dropout_draw(dtype, rng):
     # No injected mask on the torch side: F.dropout draws it; read it back from the zeros.
     ae, params, config = _pair((8, 6, 8), {"hidden_dropout": 0.5}, dtype)
@@ -176,6 +181,7 @@ def code_batches(draw):
     return H, rho, beta
 
 
+@pytest.mark.catalog("C9")
 @settings(max_examples=25)
 @given(case=code_batches())
 def test_kl_sparsity_value_and_gradient_match_torch_autograd(case):
@@ -189,6 +195,7 @@ def test_kl_sparsity_value_and_gradient_match_torch_autograd(case):
     assert_close(grad, h.grad, H.dtype)
 
 
+@pytest.mark.catalog("C9")
 @settings(max_examples=25)
 @given(case=code_batches())
 def test_l1_sparsity_value_and_gradient_match_torch_autograd(case):
@@ -202,6 +209,7 @@ def test_l1_sparsity_value_and_gradient_match_torch_autograd(case):
     assert_close(S.l1_sparsity_grad(H, beta), h.grad, H.dtype)
 
 
+@pytest.mark.catalog("C9")
 @pytest.mark.parametrize("rho", [0.05, 0.3, 0.8])
 def test_kl_sparsity_gradient_matches_central_differences(rho, rng):
     H = rng.uniform(0.05, 0.95, (5, 4))
@@ -211,6 +219,7 @@ def test_kl_sparsity_gradient_matches_central_differences(rho, rng):
     assert report.ok, str(report)
 
 
+@pytest.mark.catalog("C9")
 def test_kl_sparsity_is_zero_exactly_at_the_target_rate_and_positive_elsewhere(rng):
     rho = 0.2
     H = rng.uniform(0.05, 0.95, (6, 3))
@@ -226,6 +235,7 @@ def test_kl_sparsity_is_zero_exactly_at_the_target_rate_and_positive_elsewhere(r
     assert S.kl_sparsity(H, rho, 3.0) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.catalog("I2")
 def test_kl_sparse_training_pulls_the_mean_code_activation_to_rho(rng):
     # I2: the same AE trained with and without the KL penalty; only the penalised one ends
     # with every code unit's mean activation near the target rate.
@@ -260,6 +270,7 @@ def _batches(rng, n, batch_size, steps):
     return out[:steps]
 
 
+@pytest.mark.catalog("I1", "I2", "I3")
 @pytest.mark.parametrize("sizes,kw", [c[1:] for c in TRAIN_CASES], ids=[c[0] for c in TRAIN_CASES])
 def test_train_autoencoder_matches_torch_sgd_step_for_step(sizes, kw, dtype, rng):
     ae, params, config = _pair(sizes, kw, dtype)
@@ -292,6 +303,7 @@ DOC_838_HIDDEN = np.array([
 ])
 
 
+@pytest.mark.catalog("I1")
 def test_003_printed_hidden_values_round_to_all_eight_3bit_codes():
     # The document's claim, recomputed from its own numbers: rounding gives a 3-bit code.
     for codes in (S.rounded_codes(DOC_838_HIDDEN), to_numpy(T.rounded_codes(
@@ -301,6 +313,7 @@ def test_003_printed_hidden_values_round_to_all_eight_3bit_codes():
     assert T.codes_are_distinct(torch.tensor(DOC_838_HIDDEN))
 
 
+@pytest.mark.catalog("I1")
 def test_rounded_codes_round_half_up_at_one_half_in_scratch_and_torch(rng):
     H = np.concatenate([rng.random((5, 3)), [[0.49, 0.5, 0.51]], [[0.3, 0.7, 0.0]]])
     expected = np.floor(H + 0.5).astype(np.int64)  # round half up: 003's "round to 0/1"
@@ -308,6 +321,7 @@ def test_rounded_codes_round_half_up_at_one_half_in_scratch_and_torch(rng):
     np.testing.assert_array_equal(to_numpy(T.rounded_codes(torch.tensor(H))), expected)
 
 
+@pytest.mark.catalog("I1")
 def test_code_table_reproduces_003_layout_in_scratch_and_torch():
     X = np.eye(8)
     text = S.code_table(X, DOC_838_HIDDEN, X)
@@ -319,6 +333,7 @@ def test_code_table_reproduces_003_layout_in_scratch_and_torch():
     assert T.code_table(torch.eye(8), torch.tensor(DOC_838_HIDDEN), torch.eye(8)) == text
 
 
+@pytest.mark.catalog("I1")
 def test_838_scratch_and_torch_train_to_the_same_weights_and_codes():
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
@@ -342,6 +357,7 @@ def test_838_scratch_and_torch_train_to_the_same_weights_and_codes():
     assert S.code_table(X, cache["h"], X_hat) == T.code_table(x, h, x_hat)
 
 
+@pytest.mark.catalog("I1")
 def test_838_torch_default_float32_run_reconstructs_with_distinct_codes():
     # The run the app's autoencoder_838 config makes: float32, seed 0, SGD(3.0), 1000 steps.
     ae, history = T.train_838(0)
@@ -358,6 +374,7 @@ def _838_ok(params) -> bool:
     return S.reconstructs_all(X_hat, X) and S.codes_are_distinct(cache["h"])
 
 
+@pytest.mark.catalog("I1")
 def test_838_distinct_codes_rate_over_seeds_and_restart_past_a_colliding_seed():
     # Honest rate: not every seed gives 8 distinct rounded codes. Seeds 0..5 with the
     # defaults give 4 of 6 (seeds 3 and 4 reconstruct but two codes round alike); 200
@@ -381,6 +398,7 @@ def test_838_distinct_codes_rate_over_seeds_and_restart_past_a_colliding_seed():
 # ---- I4: the stacked pipeline, stage by stage ------------------------------------------------
 
 
+@pytest.mark.catalog("I4")
 def test_stacked_pipeline_matches_torch_at_the_end_of_every_stage(dtype, rng):
     n, sizes, n_classes, steps = 24, (10, 7, 4), 3, 15
     tdtype = TORCH_DTYPE[np.dtype(dtype)]
@@ -435,6 +453,7 @@ def test_stacked_pipeline_matches_torch_at_the_end_of_every_stage(dtype, rng):
     assert not np.allclose(ours_all[0], encoders[0][0])
 
 
+@pytest.mark.catalog("I4")
 def test_stacked_pipeline_fine_tuning_beats_the_frozen_head_on_digits():
     # I4 as a result, not only parity: on 200 of scikit-learn's digits, fine-tuning the
     # whole pretrained network lowers the training loss below what the head alone reached.
@@ -474,6 +493,7 @@ CONFIG_ERRORS = [
 ]
 
 
+@pytest.mark.catalog("I1")
 @pytest.mark.parametrize("kw,message", CONFIG_ERRORS, ids=[m[:30] for _, m in CONFIG_ERRORS])
 def test_bad_autoencoder_arguments_raise_the_same_error_in_scratch_and_torch(kw, message):
     kw = dict(kw)
@@ -484,6 +504,7 @@ def test_bad_autoencoder_arguments_raise_the_same_error_in_scratch_and_torch(kw,
         T.Autoencoder(sizes, **kw)
 
 
+@pytest.mark.catalog("I1")
 def test_wrong_feature_count_is_rejected_by_name_and_shape():
     ae, params, config = _pair((8, 3, 8), {}, np.float64)
     with pytest.raises(ValueError, match=r"X must have 8 features .*got X\(4, 7\)"):
@@ -494,6 +515,7 @@ def test_wrong_feature_count_is_rejected_by_name_and_shape():
         S.encode(params, np.zeros(8), config)
 
 
+@pytest.mark.catalog("I1")
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_data_is_rejected_before_training(bad):
     ae, params, config = _pair((8, 3, 8), {}, np.float64)
@@ -517,6 +539,7 @@ def test_bce_needs_inputs_in_unit_interval():
         T.train_autoencoder(ae, torch.tensor(X), lr=1.0, steps=1)
 
 
+@pytest.mark.catalog("C9")
 def test_sparsity_functions_reject_bad_rho_beta_and_saturated_rates():
     H = np.full((3, 2), 0.5)
     for rho in (0.0, 1.0, -0.1, 1.5):
@@ -559,6 +582,7 @@ def test_params_that_do_not_fit_the_config_are_rejected():
         load_numpy_params(T.Autoencoder((8, 4, 8)), params)
 
 
+@pytest.mark.catalog("I4")
 def test_freeze_encoders_keeps_them_fixed_even_under_an_optimizer_of_all_parameters():
     # What a Lightning head stage relies on: after freeze_encoders, an optimizer over every
     # parameter moves the head only; unfreezing restores training of the encoders.

@@ -48,6 +48,7 @@ def thetas_to_params(thetas):
 # ---- D4: vectorized, examples as columns ----------------------------------------------------
 
 
+@pytest.mark.catalog("D4")
 @settings(max_examples=15)
 @given(case=mlp_cases())
 def test_vectorized_form_d4_equals_mlp_backward_and_torch_autograd(case):
@@ -67,6 +68,7 @@ def test_vectorized_form_d4_equals_mlp_backward_and_torch_autograd(case):
 # ---- D5: per neuron, squared error through sigmoid units -------------------------------------
 
 
+@pytest.mark.catalog("D5")
 @settings(max_examples=8)
 @given(case=mlp_cases(heads=("regression",)), output=st.sampled_from(["sigmoid", "identity"]))
 def test_per_neuron_form_d5_equals_autograd_of_squared_error_through_the_output(case, output):
@@ -86,6 +88,7 @@ def test_per_neuron_form_d5_equals_autograd_of_squared_error_through_the_output(
         assert_close(mine, e)
 
 
+@pytest.mark.catalog("D5")
 def test_d5_with_the_documents_sum_from_i_equals_1_drops_the_first_example(rng):
     # 002 ends with dL/dw = 1/n sum_{i=1}^{n-1} dL_i/dw: example 0 is missing (errata D5).
     params = smlp.init_mlp([2, 3, 1], rng)
@@ -118,6 +121,7 @@ def torch_example_ce(model, x, y, head):
     return logits
 
 
+@pytest.mark.catalog("D6")
 @settings(max_examples=12)
 @given(case=mlp_cases(heads=("binary", "multiclass")))
 def test_delta_form_d6_equals_autograd_for_one_example(case):
@@ -136,6 +140,7 @@ def test_delta_form_d6_equals_autograd_for_one_example(case):
         assert_close(g, t)
 
 
+@pytest.mark.catalog("D6")
 @pytest.mark.parametrize("k", [1, 3])
 def test_output_delta_a_minus_y_is_the_derivative_of_sigmoid_cross_entropy(rng, dtype, k):
     # D6's derivation (004), checked by autograd: d/dz of -sum_k [y log g(z) + (1-y) log(1-g(z))]
@@ -147,6 +152,7 @@ def test_output_delta_a_minus_y_is_the_derivative_of_sigmoid_cross_entropy(rng, 
     assert_close(bp.output_delta(to_numpy(a), y, "binary"), z.grad)
 
 
+@pytest.mark.catalog("D6")
 def test_d6_summary_slide_without_the_minus_sign_differentiates_to_y_minus_a(rng):
     # 004's last delta slide writes d/dz sum_k (y log h + (1-y) log(1-h)) = a - y, without
     # the (-1) of the slides before it. That expression's derivative is y - a (errata D6).
@@ -158,6 +164,7 @@ def test_d6_summary_slide_without_the_minus_sign_differentiates_to_y_minus_a(rng
     assert not np.allclose(to_numpy(z.grad), to_numpy(a.detach() - y))
 
 
+@pytest.mark.catalog("D6")
 def test_d6_theta_transpose_delta_carries_a_bias_entry_that_must_be_dropped(rng):
     # 004 writes delta^(3) = (Theta^(3))^T delta^(4) .* g'(z^(3)), g' = a^(3)(1 - a^(3)).
     params = smlp.init_mlp([3, 4, 5, 2], rng)
@@ -176,6 +183,7 @@ def test_d6_theta_transpose_delta_carries_a_bias_entry_that_must_be_dropped(rng)
 # ---- D7: Delta accumulation with lambda -----------------------------------------------------
 
 
+@pytest.mark.catalog("D7")
 @settings(max_examples=12)
 @given(case=mlp_cases(heads=("binary", "multiclass")), lam=st.sampled_from([0.0, 0.25]))
 def test_accumulated_form_d7_equals_autograd_of_the_cost_with_lambda_times_m(case, lam):
@@ -193,6 +201,7 @@ def test_accumulated_form_d7_equals_autograd_of_the_cost_with_lambda_times_m(cas
         assert_close(g, e)
 
 
+@pytest.mark.catalog("D7")
 def test_d7_lambda_term_is_not_the_gradient_of_the_c4_cost_with_the_same_lambda(rng):
     # 004: C4 penalizes lambda/(2m) sum Theta^2 (gradient lambda/m Theta), but D7 adds
     # lambda Theta: D7 differentiates CE/m + lambda/2 sum Theta^2 (errata D7).
@@ -220,6 +229,7 @@ def test_d7_lambda_term_is_not_the_gradient_of_the_c4_cost_with_the_same_lambda(
 # ---- D3: the slide form ---------------------------------------------------------------------
 
 
+@pytest.mark.catalog("D3")
 @pytest.mark.parametrize("phi", ["sigmoid", "tanh_half", "relu"])
 def test_slide_form_d3_equals_autograd_of_the_network_output(rng, dtype, phi):
     d_in, d1, d2 = 4, 3, 5
@@ -251,6 +261,7 @@ def test_slide_form_d3_equals_autograd_of_the_network_output(rng, dtype, phi):
 # ---- central finite differences, every form ------------------------------------------------
 
 
+@pytest.mark.catalog("D3", "D4", "D5", "D7")
 @pytest.mark.parametrize("act", sorted(ACTIVATIONS))
 def test_every_form_passes_a_central_difference_check(rng, act):
     # Six examples, one net per activation. FD is the limiting factor here (~1e-9 relative).
@@ -305,6 +316,7 @@ def test_every_form_passes_a_central_difference_check(rng, act):
 # ---- all forms together, and in float32 --------------------------------------------------
 
 
+@pytest.mark.catalog("D4")
 def test_all_forms_agree_with_each_other_on_the_notes_sigmoid_network(rng):
     m = 5
     params = smlp.init_mlp([3, 4, 2], rng)
@@ -330,6 +342,7 @@ def test_all_forms_agree_with_each_other_on_the_notes_sigmoid_network(rng):
         assert_close(b, c)
 
 
+@pytest.mark.catalog("D4")
 @pytest.mark.parametrize("form", ["d4", "d5", "d7"])
 def test_forms_in_float32_match_torch_float32_with_the_default_tolerance(rng, form):
     params = smlp.init_mlp([3, 4, 2], rng, dtype=np.float32)

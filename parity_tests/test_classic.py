@@ -52,6 +52,7 @@ def _trace_rows(lines: list[str]) -> list[str]:
 # ---- A1 / A9: the threshold unit ---------------------------------------------------------------
 
 
+@pytest.mark.catalog("A1")
 def test_btu_matches_torch_btu_and_the_strict_inequality(rng, dtype):
     x = rng.normal(size=(50, 3)).astype(dtype)
     w = rng.normal(size=3)
@@ -64,6 +65,7 @@ def test_btu_matches_torch_btu_and_the_strict_inequality(rng, dtype):
     np.testing.assert_array_equal(to_numpy(theirs), oracle)
 
 
+@pytest.mark.catalog("A1")
 def test_btu_outputs_zero_exactly_on_the_threshold_in_both_rooms(dtype):
     # w.x + b = 0 exactly: the notes' strict inequality 1{. > 0} gives 0, not 1.
     x = np.array([[1.0, 1.0], [0.0, 0.0], [2.0, 0.0]], dtype=dtype)
@@ -73,6 +75,7 @@ def test_btu_outputs_zero_exactly_on_the_threshold_in_both_rooms(dtype):
     np.testing.assert_array_equal(to_numpy(unit(to_torch(x))), [0, 0, 0])
 
 
+@pytest.mark.catalog("A1")
 def test_btu_layer_matches_linear_then_step(rng, dtype):
     x = rng.normal(size=(20, 4)).astype(dtype)
     W = rng.normal(size=(3, 4))
@@ -104,6 +107,7 @@ GATES = {
 }
 
 
+@pytest.mark.catalog("E4")
 @pytest.mark.parametrize("name", sorted(GATES))
 def test_two_input_gate_truth_tables_in_scratch_and_torch(name, dtype):
     unit, oracle = GATES[name]
@@ -114,12 +118,14 @@ def test_two_input_gate_truth_tables_in_scratch_and_torch(name, dtype):
     np.testing.assert_array_equal(to_numpy(module(to_torch(X))), expected)
 
 
+@pytest.mark.catalog("E4")
 def test_not_gate_truth_table_in_scratch_and_torch(dtype):
     X = _binary_rows(1, dtype)
     np.testing.assert_array_equal(sc.btu(X, sc.NOT.weights, sc.NOT.b), [1.0, 0.0])
     np.testing.assert_array_equal(to_numpy(tc.gate("NOT", TORCH_DTYPE[dtype])(to_torch(X))), [1, 0])
 
 
+@pytest.mark.catalog("E4")
 def test_edible_unit_eats_only_purple_round_things():
     # 003: purple and round -> eat; a golf ball (round, not purple) -> no; purple, not round -> no.
     purple = np.array([1.0, 0.0, 1.0, 0.0])
@@ -129,6 +135,7 @@ def test_edible_unit_eats_only_purple_round_things():
         sc.edible(purple, round_[:3])
 
 
+@pytest.mark.catalog("E4")
 @settings(max_examples=30)
 @given(
     w=st.lists(st.integers(-3, 3), min_size=1, max_size=3),
@@ -145,6 +152,7 @@ def test_negating_a_units_weights_and_bias_inverts_it_off_the_threshold(w, b):
     np.testing.assert_array_equal(to_numpy(torch_inv(to_torch(X))), 1 - y)
 
 
+@pytest.mark.catalog("E4")
 def test_inversion_fails_exactly_on_the_threshold():
     # The caveat of invert_unit: at w.x + b = 0 both the unit and its negation output 0.
     unit = sc.Unit((1.0, -1.0), 0.0)
@@ -154,6 +162,7 @@ def test_inversion_fails_exactly_on_the_threshold():
     assert sc.btu(X, inv.weights, inv.b)[0] == 0.0
 
 
+@pytest.mark.catalog("E4")
 def test_nand_is_the_inverted_and_unit():
     assert sc.invert_unit(sc.AND) == sc.NAND
 
@@ -161,6 +170,7 @@ def test_nand_is_the_inverted_and_unit():
 # ---- E6: XOR with step units (002 §4.1.3) ----------------------------------------------------
 
 
+@pytest.mark.catalog("A9", "E6")
 def test_xor_net_truth_table_and_hidden_units_in_scratch_and_torch(dtype):
     X = _binary_rows(2, dtype)
     y, h = sc.threshold_net_forward(sc.xor_net(), X)
@@ -176,6 +186,7 @@ def test_xor_net_truth_table_and_hidden_units_in_scratch_and_torch(dtype):
 DOC_XOR_OUTPUT_SUM = [-0.5, 0.5, 0.5, -1.5]
 
 
+@pytest.mark.catalog("E6")
 def test_xor_table_row_11_output_sum_is_minus_half_not_the_documents_minus_1_5():
     X = _binary_rows(2, np.float64)
     _, h = sc.threshold_net_forward(sc.xor_net(), X)
@@ -190,6 +201,7 @@ def test_xor_table_row_11_output_sum_is_minus_half_not_the_documents_minus_1_5()
 
 # ---- E7: IFF three ways (003) ------------------------------------------------------------------
 
+@pytest.mark.catalog("A9", "E7")
 @pytest.mark.parametrize("hidden", [4, 2, 1])
 def test_iff_net_truth_table_in_scratch_and_torch(hidden, dtype):
     X = _binary_rows(2, dtype)
@@ -205,6 +217,7 @@ def test_iff_net_truth_table_in_scratch_and_torch(hidden, dtype):
     assert (net.V is not None) == (hidden == 1)
 
 
+@pytest.mark.catalog("E7")
 def test_iff_with_two_hidden_units_reuses_the_xor_hidden_layer():
     # 003: "the hidden unit need not change its role; to invert, negate the output weights".
     iff, xor = sc.iff_net(2), sc.xor_net()
@@ -213,6 +226,7 @@ def test_iff_with_two_hidden_units_reuses_the_xor_hidden_layer():
     np.testing.assert_array_equal(iff.W2, -xor.W2)
 
 
+@pytest.mark.catalog("E7")
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_construction_theorem_net_computes_every_boolean_function(n):
     rows, outputs = sc.boolean_functions(n)
@@ -221,6 +235,7 @@ def test_construction_theorem_net_computes_every_boolean_function(n):
         np.testing.assert_array_equal(y, out)
 
 
+@pytest.mark.catalog("E7")
 def test_torch_construction_theorem_net_matches_scratch_on_all_16_functions():
     rows, outputs = sc.boolean_functions(2)
     for out in outputs:
@@ -279,6 +294,7 @@ def _check_answer(X, y, res: sc.Separability) -> None:
         np.testing.assert_allclose(res.common_point, 2 * lam[s < 0] @ X[s < 0], atol=1e-9)
 
 
+@pytest.mark.catalog("E5")
 def test_xor_is_not_linearly_separable_and_the_hulls_meet_at_the_centre():
     X = _binary_rows(2, np.float64)
     res = sc.linear_separability(X, [0, 1, 1, 0])
@@ -288,6 +304,7 @@ def test_xor_is_not_linearly_separable_and_the_hulls_meet_at_the_centre():
     assert "not linearly separable" in res.message
 
 
+@pytest.mark.catalog("E5")
 @settings(max_examples=40)
 @given(w1=st.floats(-10, 10), w2=st.floats(-10, 10), b=st.floats(-10, 10))
 def test_the_four_xor_inequalities_of_003_are_contradictory(w1, w2, b):
@@ -296,6 +313,7 @@ def test_the_four_xor_inequalities_of_003_are_contradictory(w1, w2, b):
     assert not all(holds)
 
 
+@pytest.mark.catalog("E5")
 @pytest.mark.parametrize("labels", [[0, 0, 0, 1], [0, 1, 1, 1]], ids=["AND", "OR"])
 def test_and_and_or_are_separable_with_a_btu_hyperplane(labels):
     X = _binary_rows(2, np.float64)
@@ -304,6 +322,7 @@ def test_and_and_or_are_separable_with_a_btu_hyperplane(labels):
     _check_answer(X, labels, res)
 
 
+@pytest.mark.catalog("E5")
 @settings(max_examples=25)
 @given(
     pts=st.lists(
@@ -321,6 +340,7 @@ def test_every_labeling_of_three_points_in_general_position_is_separable(pts):
         _check_answer(P, y, res)
 
 
+@pytest.mark.catalog("E5")
 @settings(max_examples=25)
 @given(pts=st.lists(st.tuples(st.floats(-5, 5), st.floats(-5, 5)), min_size=4, max_size=4))
 def test_four_points_in_general_position_always_have_a_non_separable_labeling(pts):
@@ -334,6 +354,7 @@ def test_four_points_in_general_position_always_have_a_non_separable_labeling(pt
     _check_answer(P, labels, res)
 
 
+@pytest.mark.catalog("E5")
 @settings(max_examples=30)
 @given(
     n=st.integers(2, 12),
@@ -347,6 +368,7 @@ def test_separability_answers_carry_a_valid_certificate_on_random_sets(n, d, see
     _check_answer(X, y, sc.linear_separability(X, y))
 
 
+@pytest.mark.catalog("E5")
 def test_separability_rejects_bad_labels_and_shapes():
     X = np.zeros((3, 2))
     with pytest.raises(ValueError, match=r"y must hold labels in \{0, 1\}"):
@@ -359,6 +381,7 @@ def test_separability_rejects_bad_labels_and_shapes():
         sc.radon_partition(np.zeros((3, 2)))
 
 
+@pytest.mark.catalog("E10")
 def test_exactly_14_of_the_16_boolean_functions_are_separable_xor_and_xnor_fail():
     table = sc.separable_boolean_functions(2)
     assert len(table) == 16
@@ -367,6 +390,7 @@ def test_exactly_14_of_the_16_boolean_functions_are_separable_xor_and_xnor_fail(
     assert [sc.BOOLEAN_FUNCTION_NAMES[k] for k in failing] == ["XOR", "XNOR (IFF)"]
 
 
+@pytest.mark.catalog("E10")
 def test_threshold_function_counts_are_4_14_104_like_oeis_a000609():
     # An independent count: the number of linearly separable Boolean functions of n
     # variables is 2, 4, 14, 104, 1882, ... (OEIS A000609; Muroga 1971).
@@ -374,6 +398,7 @@ def test_threshold_function_counts_are_4_14_104_like_oeis_a000609():
     assert counts == [4, 14, 104]
 
 
+@pytest.mark.catalog("E5", "E10")
 def test_torch_perceptron_learns_exactly_the_separable_boolean_functions():
     # Cross-check of the LP with the perceptron: a separable function is learned within
     # Novikoff's bound (from the LP's own hyperplane); the two others are never learned.
@@ -409,6 +434,7 @@ def _and_trace():
     return sc.perceptron_train(**sc.and_exercise())
 
 
+@pytest.mark.catalog("E2")
 def test_and_exercise_rows_1_to_9_match_the_documents_numbers():
     trace = _and_trace().trace
     for row, (x, w, out, desired, _) in zip(trace, DOC_AND_TABLE, strict=False):
@@ -417,6 +443,7 @@ def test_and_exercise_rows_1_to_9_match_the_documents_numbers():
         assert (row.y, row.t) == (out, desired)
 
 
+@pytest.mark.catalog("E2")
 def test_and_exercise_update_annotations_sit_on_rows_4_5_8_9_not_the_documents_4_5_7_8():
     trace = _and_trace().trace[:9]
     computed = {
@@ -448,6 +475,7 @@ def _exact_perceptron(X, t, w0, lr, max_epochs):
     return w, max_epochs, updates
 
 
+@pytest.mark.catalog("E2")
 def test_and_exercise_runs_to_convergence_like_exact_rational_arithmetic():
     X = [(1, 1, 0), (1, 0, 1), (1, 0, 0), (1, 1, 1)]
     w_exact, epochs, updates = _exact_perceptron(
@@ -461,6 +489,7 @@ def test_and_exercise_runs_to_convergence_like_exact_rational_arithmetic():
     np.testing.assert_array_equal(sc.perceptron_output(sc.and_exercise()["X"], res.w), [0, 0, 0, 1])
 
 
+@pytest.mark.catalog("E2")
 def test_torch_perceptron_reproduces_the_and_exercise_trace_bitwise():
     ours = _and_trace()
     theirs = tc.perceptron_train(**tc.and_exercise())
@@ -473,6 +502,7 @@ def test_torch_perceptron_reproduces_the_and_exercise_trace_bitwise():
     assert theirs.message == ours.message
 
 
+@pytest.mark.catalog("E1")
 def test_perceptron_trace_matches_torch_on_random_separable_data(rng, dtype):
     n, d = 30, 3
     w_true = rng.normal(size=d + 1)
@@ -489,6 +519,7 @@ def test_perceptron_trace_matches_torch_on_random_separable_data(rng, dtype):
     np.testing.assert_array_equal(to_numpy(theirs.w), ours.w)
 
 
+@pytest.mark.catalog("E1")
 @settings(max_examples=30)
 @given(seed=st.integers(0, 2**31), lr=st.floats(0.01, 5.0))
 def test_one_perceptron_step_is_one_sgd_step_on_the_perceptron_criterion(seed, lr):
@@ -506,6 +537,7 @@ def test_one_perceptron_step_is_one_sgd_step_on_the_perceptron_criterion(seed, l
     assert_close(dw, lr * (t - y) * x)
 
 
+@pytest.mark.catalog("E1")
 def test_perceptron_rejects_bad_arguments():
     ex = sc.and_exercise()
     X, t, w0 = ex["X"], ex["t"], ex["w0"]
@@ -528,6 +560,7 @@ def test_perceptron_rejects_bad_arguments():
 # ---- the command line: python -m torchref.classic perceptron-and -------------------------------
 
 
+@pytest.mark.catalog("E2")
 def test_cli_prints_the_and_trace_row_by_row_then_convergence(capsys):
     assert tc.main(["perceptron-and"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -555,6 +588,7 @@ def test_cli_rejects_a_bad_epoch_count(capsys):
     assert "--max-epochs must be >= 1, got 0" in capsys.readouterr().err
 
 
+@pytest.mark.catalog("E2")
 @pytest.mark.slow
 def test_cli_runs_as_a_module_in_a_subprocess():
     proc = subprocess.run(
@@ -570,6 +604,7 @@ def test_cli_runs_as_a_module_in_a_subprocess():
 # ---- E9: convergence and non-convergence --------------------------------------------------------
 
 
+@pytest.mark.catalog("E9")
 @settings(max_examples=12)
 @given(seed=st.integers(0, 2**31), d=st.integers(1, 4))
 def test_perceptron_converges_within_novikoffs_bound_in_both_rooms(seed, d):
@@ -590,6 +625,7 @@ def test_perceptron_converges_within_novikoffs_bound_in_both_rooms(seed, d):
     np.testing.assert_array_equal(sc.perceptron_output(X, ours.w), t)
 
 
+@pytest.mark.catalog("E9")
 @pytest.mark.parametrize("max_epochs", [1, 5, 50])
 def test_perceptron_on_xor_stops_after_max_epochs_and_says_it_did_not_converge(max_epochs):
     X = sc.add_bias_input(_binary_rows(2, np.float64))
@@ -603,6 +639,7 @@ def test_perceptron_on_xor_stops_after_max_epochs_and_says_it_did_not_converge(m
     assert not theirs.converged and theirs.updates_per_epoch == res.updates_per_epoch
 
 
+@pytest.mark.catalog("E9")
 def test_perceptron_weights_on_xor_cycle_and_stay_bounded_they_do_not_diverge():
     # 003 says the weights may even diverge when there is no solution. With finitely many
     # examples they stay bounded (perceptron cycling theorem, Block & Levin 1970): with integer
@@ -623,6 +660,7 @@ def test_perceptron_weights_on_xor_cycle_and_stay_bounded_they_do_not_diverge():
     assert max(np.abs(w).max() for w in ends) <= 3
 
 
+@pytest.mark.catalog("E9")
 def test_novikoff_bound_on_a_hand_example():
     # x = (1, 0) with t = 1 and (0, 3) with t = 0; w* = (1, -1): margins 1 and 3 over
     # ||w*|| = sqrt(2), so gamma = 1/sqrt(2); R = 3; (R/gamma)^2 = 9 * 2 = 18.
@@ -639,6 +677,7 @@ def test_novikoff_bound_rejects_a_non_separating_vector():
 # ---- E3: Hebbian and anti-Hebbian rules ------------------------------------------------------
 
 
+@pytest.mark.catalog("E3")
 def test_hebbian_update_is_the_outer_product_like_torch(rng, dtype):
     x = rng.normal(size=5).astype(dtype)
     y = rng.normal(size=3).astype(dtype)
@@ -648,6 +687,7 @@ def test_hebbian_update_is_the_outer_product_like_torch(rng, dtype):
     assert_close(sc.anti_hebbian_update(x, y, 0.1), -0.1 * torch.outer(to_torch(y), to_torch(x)))
 
 
+@pytest.mark.catalog("E3")
 def test_anti_hebbian_synapse_weakens_when_both_neurons_fire_together():
     # 003, basal ganglia: under anti-Hebb, two neurons firing together weaken their synapse;
     # under Hebb they strengthen it; if either is silent nothing changes.
@@ -656,6 +696,7 @@ def test_anti_hebbian_synapse_weakens_when_both_neurons_fire_together():
     assert sc.hebbian_update([0.0], [1.0])[0, 0] == 0 == sc.anti_hebbian_update([1.0], [0.0])[0, 0]
 
 
+@pytest.mark.catalog("E3")
 @settings(max_examples=40)
 @given(seed=st.integers(0, 2**31), lr=st.floats(0.01, 3.0))
 def test_perceptron_rule_is_hebbian_on_the_target_plus_anti_hebbian_on_the_output(seed, lr):
@@ -666,6 +707,7 @@ def test_perceptron_rule_is_hebbian_on_the_target_plus_anti_hebbian_on_the_outpu
     assert_close(sc.perceptron_as_hebbian(x, y, t, lr), dw)
 
 
+@pytest.mark.catalog("E3")
 def test_the_four_cases_of_003_kind_and_direction():
     cases = [sc.perceptron_case(xs * 0.7, y, 1 - y) for xs, y in sc.PERCEPTRON_CASES]
     # 003's labels: Hebbian, anti-Hebbian, anti-Hebbian, Hebbian.
@@ -692,6 +734,7 @@ def test_perceptron_case_rejects_a_correct_output():
 # ---- B8: feed-forward vs recurrent ------------------------------------------------------------
 
 
+@pytest.mark.catalog("B8")
 @pytest.mark.parametrize("sizes", [(3, 4, 2), (2, 5, 5, 1)])
 def test_an_mlp_is_a_dag_in_both_rooms(sizes):
     model = MLP(list(sizes), activation="relu", head="regression").double()
@@ -705,6 +748,7 @@ def test_an_mlp_is_a_dag_in_both_rooms(sizes):
     assert len(edges) == sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
 
 
+@pytest.mark.catalog("B8")
 def test_two_mutually_connected_neurons_are_recurrent_in_both_rooms():
     # 003: "2 neurons, the first connected to the second and the second to the first": an RNN.
     W = np.array([[0.0, 1.0], [1.0, 0.0]])
@@ -720,11 +764,13 @@ def test_two_mutually_connected_neurons_are_recurrent_in_both_rooms():
     assert tc.is_feed_forward(cell)
 
 
+@pytest.mark.catalog("B8")
 def test_a_self_connection_is_a_cycle():
     assert sc.classify_network([("a", "b"), ("b", "b")]).kind == "recurrent"
     assert sc.classify_network([("a", "b"), ("a", "c"), ("b", "c")]).kind == "feed-forward"
 
 
+@pytest.mark.catalog("B8")
 def test_the_recurrent_pair_takes_input_and_keeps_it_circulating():
     # 003: "can such a network take input? yes". A pulse into neuron A keeps bouncing A -> B
     # -> A after the input is gone; without the feedback it dies after one step.
@@ -753,6 +799,7 @@ def test_connection_graph_errors_name_the_argument():
 # ---- E8: the inhibitory unit ------------------------------------------------------------------
 
 
+@pytest.mark.catalog("E8")
 def test_inhibitory_unit_answers_the_questions_of_003_in_both_rooms(dtype):
     b = 2.0
     w = np.array([-0.5, -1.0])  # inhibitory synapses only
@@ -771,6 +818,7 @@ def test_inhibitory_unit_answers_the_questions_of_003_in_both_rooms(dtype):
     assert rates[2] == 0 and rates[3] == 0
 
 
+@pytest.mark.catalog("E8")
 def test_growing_inhibitory_current_lowers_the_rate_to_silence():
     currents = np.linspace(0.0, 3.0, 31)
     rates = sc.inhibitory_sweep(1.5, currents)
@@ -780,6 +828,7 @@ def test_growing_inhibitory_current_lowers_the_rate_to_silence():
     assert silent.min() == pytest.approx(1.5)  # silence begins where the current equals b
 
 
+@pytest.mark.catalog("E8")
 def test_artificial_weights_cross_zero_while_biological_synapses_stop_at_zero():
     art = sc.synapse_depression(0.5, 0.2, 6, "artificial")
     bio = sc.synapse_depression(0.5, 0.2, 6, "biological")
@@ -789,6 +838,7 @@ def test_artificial_weights_cross_zero_while_biological_synapses_stop_at_zero():
     assert bio.min() == 0 and np.all(bio >= 0)  # weakens to 0, never inhibitory
 
 
+@pytest.mark.catalog("E8")
 def test_inhibitory_unit_rejects_excitatory_weights_and_negative_rates():
     with pytest.raises(ValueError, match=r"w must be inhibitory \(every weight <= 0\), got max 1"):
         sc.inhibitory_rate(np.zeros((1, 2)), [1.0, -1.0], 1.0)

@@ -31,6 +31,7 @@ from torchref.mlp import MLP, load_numpy_params
 WIDTHS = (2, 4, 8, 16, 32, 64)
 
 
+@pytest.mark.catalog("B3")
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 def test_sup_norm_error_falls_as_the_hidden_layer_widens(activation):
     errors = [r.sup_error for r in sd.universal_approximation(WIDTHS, activation=activation)]
@@ -39,6 +40,7 @@ def test_sup_norm_error_falls_as_the_hidden_layer_widens(activation):
     assert errors[-1] < 0.005  # eps = 0.005 reached by width 64
 
 
+@pytest.mark.catalog("B3")
 def test_any_continuous_function_not_only_the_default_one():
     def tent(x):
         return 1 - np.abs(2 * x - 1) ** 0.5  # continuous, infinite slope at 1/2
@@ -48,6 +50,7 @@ def test_any_continuous_function_not_only_the_default_one():
     assert errors[-1] < 0.05
 
 
+@pytest.mark.catalog("B3")
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 def test_scratch_and_torch_fit_the_same_networks(activation):
     ours = sd.universal_approximation(WIDTHS, activation=activation)
@@ -63,6 +66,7 @@ def test_scratch_and_torch_fit_the_same_networks(activation):
         assert b.sup_error == pytest.approx(a.sup_error, rel=1e-6, abs=1e-9)
 
 
+@pytest.mark.catalog("B3")
 def test_the_fitted_network_has_the_theorems_form_w2_phi_w1x_b1_plus_b2():
     (res,) = sd.universal_approximation((8,))
     W1, b1, W2, b2 = res.params
@@ -106,6 +110,7 @@ def torch_circle(one_thread):
     return td.circle_demo(seed=0)
 
 
+@pytest.mark.catalog("B7")
 def test_circle_labels_follow_the_notes_rule_on_and_off_the_two_circles():
     # r^2 = 0, 2.96, 3.25, 8 (exactly, on the closed outer circle), 8 + a little, 9.
     X = np.array([[0.0, 0.0], [1.0, 1.4], [1.0, 1.5], [2.0, 2.0], [2.0, 2.0000001], [3.0, 0.0]])
@@ -114,6 +119,7 @@ def test_circle_labels_follow_the_notes_rule_on_and_off_the_two_circles():
         sd.circle_labels(np.zeros((3, 3)))
 
 
+@pytest.mark.catalog("B7")
 def test_logistic_regression_learns_nothing_on_the_circle_set_scratch(scratch_circle):
     r = scratch_circle
     # No line helps: the best logistic regression predicts the majority class ...
@@ -123,6 +129,7 @@ def test_logistic_regression_learns_nothing_on_the_circle_set_scratch(scratch_ci
     assert not r.inputs_separable
 
 
+@pytest.mark.catalog("B7")
 def test_one_hidden_layer_exceeds_97_percent_and_its_representation_is_separable_scratch(
     scratch_circle,
 ):
@@ -136,6 +143,7 @@ def test_one_hidden_layer_exceeds_97_percent_and_its_representation_is_separable
     assert (s * (r.hidden @ res.w + res.b)).min() >= 1 - 1e-6
 
 
+@pytest.mark.catalog("B7")
 def test_the_same_claims_hold_for_the_torch_networks(torch_circle):
     r = torch_circle
     assert abs(r.logreg_test_accuracy - r.majority_rate) <= 0.01
@@ -151,6 +159,7 @@ def test_the_same_claims_hold_for_the_torch_networks(torch_circle):
     assert sc.linear_separability(to_numpy(r.hidden), y, certificate=False).separable
 
 
+@pytest.mark.catalog("B7")
 def test_torch_data_labels_agree_with_the_scratch_rule(torch_circle):
     X = to_numpy(torch_circle.X_train)
     np.testing.assert_array_equal(to_numpy(torch_circle.y_train), sd.circle_labels(X))
@@ -159,6 +168,7 @@ def test_torch_data_labels_agree_with_the_scratch_rule(torch_circle):
 # ---- C11: non-convexity of MSE through a sigmoid ---------------------------------------------
 
 
+@pytest.mark.catalog("C11")
 def test_mse_through_a_sigmoid_has_two_local_minima_ce_has_one_in_both_rooms():
     ours = sd.nonconvexity_demo()
     theirs = td.nonconvexity_demo()
@@ -178,6 +188,7 @@ def test_mse_through_a_sigmoid_has_two_local_minima_ce_has_one_in_both_rooms():
     assert ours["ce_min_curvature"] >= 0 and theirs["ce_min_curvature"] >= 0
 
 
+@pytest.mark.catalog("C11")
 def test_gradient_descent_gets_stuck_in_the_worse_mse_minimums_basin():
     # Plain GD (torch.optim.SGD, lr 1, 300 steps) started left of the hill stays left of it,
     # at a loss well above the global minimum's; started at 0 it finds the global minimum.
@@ -203,6 +214,7 @@ def test_gradient_descent_gets_stuck_in_the_worse_mse_minimums_basin():
         assert run(td.ce_sigmoid_loss, start) == pytest.approx(w_ce, abs=1e-6)
 
 
+@pytest.mark.catalog("C11")
 @pytest.mark.parametrize("which", ["mse", "ce"])
 def test_scratch_hessians_match_autograd(which, rng, dtype):
     m, d = 7, 3
@@ -218,6 +230,7 @@ def test_scratch_hessians_match_autograd(which, rng, dtype):
     assert_close(ours, theirs, atol=atol)
 
 
+@pytest.mark.catalog("C11")
 @settings(max_examples=30)
 @given(seed=st.integers(0, 2**31))
 def test_ce_hessian_is_positive_semidefinite_at_every_sampled_point(seed):
@@ -230,6 +243,7 @@ def test_ce_hessian_is_positive_semidefinite_at_every_sampled_point(seed):
     assert torch.linalg.eigvalsh(theirs).min() >= -1e-12
 
 
+@pytest.mark.catalog("C11")
 def test_mse_hessian_is_indefinite_somewhere_with_0_1_targets(rng):
     # With classification targets (0/1) and a bias, an indefinite MSE Hessian turns up
     # among a few hundred random weights: MSE is not convex even in the usual setting.
@@ -245,6 +259,7 @@ def test_mse_hessian_is_indefinite_somewhere_with_0_1_targets(rng):
     assert torch.linalg.eigvalsh(theirs).min() < 0
 
 
+@pytest.mark.catalog("C11")
 @settings(max_examples=30)
 @given(a=st.floats(-8, 8), b=st.floats(-8, 8), theta=st.floats(0, 1))
 def test_ce_satisfies_the_convexity_inequality_mse_breaks_it(a, b, theta):
@@ -254,6 +269,7 @@ def test_ce_satisfies_the_convexity_inequality_mse_breaks_it(a, b, theta):
     assert ce[0] <= theta * ce[1] + (1 - theta) * ce[2] + 1e-12
 
 
+@pytest.mark.catalog("C11")
 def test_mse_breaks_the_convexity_inequality_between_its_two_minima():
     (w1, l1), (w2, l2) = sd.nonconvexity_demo()["mse_minima"]
     mid = sd.mse_sigmoid_loss([(w1 + w2) / 2], sd.C11_X, sd.C11_T)
@@ -263,6 +279,7 @@ def test_mse_breaks_the_convexity_inequality_between_its_two_minima():
 # ---- D11 / D12: vanishing gradients and the update rules -------------------------------------
 
 
+@pytest.mark.catalog("D11", "D12")
 def test_003_gradient_formulas_match_autograd(rng, dtype):
     m = 9
     X = np.hstack([np.ones((m, 1)), rng.normal(size=(m, 2))]).astype(dtype)
@@ -278,6 +295,7 @@ def test_003_gradient_formulas_match_autograd(rng, dtype):
         assert_close(ours, wt.grad)
 
 
+@pytest.mark.catalog("D11")
 def test_saturated_sigmoid_mse_gradient_vanishes_while_ce_stays_near_one():
     z = np.array([-20.0, -10.0, -5.0, 0.0])
     ours = sd.saturation_gradients(z, t=1.0)  # the unit is wrong: y ~ 0, t = 1
@@ -294,6 +312,7 @@ def test_saturated_sigmoid_mse_gradient_vanishes_while_ce_stays_near_one():
 UNIT_CASES = [(u, l) for u in ("sigmoid", "relu", "tanh") for l in ("mse", "ce")]
 
 
+@pytest.mark.catalog("D12")
 @pytest.mark.parametrize(("unit", "loss"), UNIT_CASES)
 def test_unit_update_rules_match_autograd(unit, loss, rng, dtype):
     m = 8
@@ -307,6 +326,7 @@ def test_unit_update_rules_match_autograd(unit, loss, rng, dtype):
     assert_close(ours, theirs, **({"atol": 1e-5} if dtype == np.float32 else {}))
 
 
+@pytest.mark.catalog("D12")
 def test_relu_cross_entropy_needs_outputs_inside_0_1():
     X = np.ones((1, 1))
     with pytest.raises(ValueError, match=r"cross-entropy of a ReLU unit needs 0 < y < 1"):
@@ -321,6 +341,7 @@ def test_relu_cross_entropy_needs_outputs_inside_0_1():
         sd.unit_grad("relu", "mse", [1.0, 2.0], X, [1.0])
 
 
+@pytest.mark.catalog("D12")
 def test_the_documents_relu_update_rule_is_not_the_relu_units_gradient():
     # 003's ReLU slide derives dC/dw = (y - t)/(y(1 - y)) x for z > 0, then writes the sigmoid
     # + MSE rule `lambda/m sum (t - y) y (1 - y) x`. Neither loss's autograd agrees with it.
@@ -337,6 +358,7 @@ def test_the_documents_relu_update_rule_is_not_the_relu_units_gradient():
 # ---- I5: one-hot vs compact codes ------------------------------------------------------------
 
 
+@pytest.mark.catalog("I5")
 def test_one_hot_code_is_separable_under_all_256_labelings():
     res = sd.code_separability(sd.one_hot_codes(8))
     assert res["count"] == 256 == len(res["labelings"])
@@ -346,6 +368,7 @@ def test_one_hot_code_is_separable_under_all_256_labelings():
     np.testing.assert_array_equal(to_numpy(out).T, res["labelings"])
 
 
+@pytest.mark.catalog("I5")
 def test_three_bit_code_of_8_objects_separates_only_104_labelings_and_parity_fails():
     codes = sd.binary_codes(8)
     res = sd.code_separability(codes)
@@ -364,6 +387,7 @@ def test_three_bit_code_of_8_objects_separates_only_104_labelings_and_parity_fai
     assert not tc.perceptron_train(Xb, to_torch(parity), w0, 1.0, 30).converged
 
 
+@pytest.mark.catalog("I5")
 @pytest.mark.parametrize("n", [2, 3, 5, 8, 9, 16])
 def test_the_compact_code_needs_only_ceil_log2_n_units(n):
     codes = sd.binary_codes(n)

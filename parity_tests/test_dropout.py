@@ -65,6 +65,7 @@ def _assert_mean_within_bound(samples: np.ndarray, expected: np.ndarray, sigma: 
 # ---- parity given the same mask ---------------------------------------------------------
 
 
+@pytest.mark.catalog("H3")
 @pytest.mark.parametrize("p", PS)
 def test_inverted_dropout_matches_torch_F_dropout_given_its_mask(rng, dtype, p):
     x = _nonzero(rng, (6, 5), dtype)
@@ -79,6 +80,7 @@ def test_inverted_dropout_matches_torch_F_dropout_given_its_mask(rng, dtype, p):
     assert_close(inverted_dropout(to_torch(x), p, True, mask=to_torch(mask)), t_out, dtype)
 
 
+@pytest.mark.catalog("H3")
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("p", PS)
 def test_classic_dropout_matches_torch_module_given_the_same_mask(rng, dtype, p, training):
@@ -98,6 +100,7 @@ def test_classic_dropout_matches_torch_module_given_the_same_mask(rng, dtype, p,
     assert_close(out, expected, dtype)
 
 
+@pytest.mark.catalog("H3")
 @pytest.mark.parametrize("p", PS)
 def test_classic_dropout_draws_the_same_mask_as_nn_dropout_from_the_same_seed(rng, p):
     x = to_torch(_nonzero(rng, (50, 20), np.float64))
@@ -112,6 +115,7 @@ def test_classic_dropout_draws_the_same_mask_as_nn_dropout_from_the_same_seed(rn
 # ---- expectation, with a bound from the variance ----------------------------------------
 
 
+@pytest.mark.catalog("H3")
 @pytest.mark.parametrize("p", PS)
 def test_inverted_dropout_is_unbiased_and_classic_train_mean_equals_classic_test(rng, p):
     n, x = 4000, _nonzero(rng, (16,), np.float64)
@@ -126,6 +130,7 @@ def test_inverted_dropout_is_unbiased_and_classic_train_mean_equals_classic_test
     assert np.all(np.abs(x * (1 - p) - x) > 3 * bound)
 
 
+@pytest.mark.catalog("H3")
 @pytest.mark.parametrize("p", PS)
 def test_torch_dropouts_are_unbiased_within_the_variance_bound(p):
     n, x = 4000, torch.linspace(0.5, 2.0, 16, dtype=torch.float64)
@@ -138,6 +143,7 @@ def test_torch_dropouts_are_unbiased_within_the_variance_bound(p):
     _assert_mean_within_bound(classic, test_time, xn * np.sqrt(p * (1 - p)))
 
 
+@pytest.mark.catalog("H3")
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.999])
 def test_dropped_fraction_follows_the_binomial_distribution(rng, p):
     n = 20000
@@ -169,6 +175,7 @@ def _rescaled(params, p):
     ]
 
 
+@pytest.mark.catalog("H3")
 @pytest.mark.parametrize("p", PS)
 def test_classic_net_equals_inverted_net_after_weight_rescaling_in_scratch(rng, dtype, p):
     shapes = [(8, 5), (8,), (6, 8), (6,), (3, 6), (3,)]  # [W1, b1, W2, b2, W3, b3]
@@ -187,6 +194,7 @@ def test_classic_net_equals_inverted_net_after_weight_rescaling_in_scratch(rng, 
     )
 
 
+@pytest.mark.catalog("H3")
 @pytest.mark.parametrize("p", PS)
 def test_classic_mlp_at_test_time_equals_inverted_mlp_in_eval_after_rescaling(rng, dtype, p):
     sizes = (5, 8, 6, 3)
@@ -222,6 +230,7 @@ def test_classic_mlp_at_test_time_equals_inverted_mlp_in_eval_after_rescaling(rn
 # ---- edge cases -------------------------------------------------------------------------
 
 
+@pytest.mark.catalog("H3")
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_p_zero_is_the_identity_everywhere(rng, training):
     x = rng.normal(size=(5, 4))
@@ -238,6 +247,7 @@ def test_p_zero_is_the_identity_everywhere(rng, training):
     assert torch.equal(inverted_dropout(xt, 0.0, training), xt)
 
 
+@pytest.mark.catalog("H3")
 def test_p_close_to_one_drops_almost_everything_and_stays_finite(rng):
     p, x = 0.999, np.ones((200, 50))
     masks = dropout_mask(x.shape, p, rng)
@@ -251,6 +261,7 @@ def test_p_close_to_one_drops_almost_everything_and_stays_finite(rng):
     assert float(t.sum()) < 20  # Binomial(1000, 0.001): P(>= 20 kept) < 1e-20
 
 
+@pytest.mark.catalog("H3")
 @settings(max_examples=30)
 @given(
     p=st.floats(0.0, 0.99),

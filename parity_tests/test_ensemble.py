@@ -49,6 +49,7 @@ def _digits(n_train, n_val, seed=0):
 # ---- H1: early stopping -------------------------------------------------------------------
 
 
+@pytest.mark.catalog("H1")
 @settings(max_examples=30)
 @given(
     losses=st.lists(st.integers(0, 32).map(lambda k: k / 8), min_size=1, max_size=25),
@@ -72,11 +73,13 @@ def test_early_stopping_rule_matches_lightning_early_stopping_callback(losses, p
             break
 
 
+@pytest.mark.catalog("H1")
 def test_early_stopping_stops_on_a_non_finite_loss():
     state = early_stopping_update(EarlyStopping(patience=5), 1.0)
     assert early_stopping_update(state, float("nan")).should_stop
 
 
+@pytest.mark.catalog("H1")
 def test_early_stopping_on_digits_stops_after_the_validation_loss_turns_up_like_torch():
     X, y, Xv, yv = _digits(60, 300)
     sizes, act, lr, patience = (64, 64, 10), "relu", 1.0, 10
@@ -119,6 +122,7 @@ def test_early_stopping_on_digits_stops_after_the_validation_loss_turns_up_like_
 # ---- H2: ensembles ----------------------------------------------------------------------
 
 
+@pytest.mark.catalog("H2")
 def test_bootstrap_sees_one_minus_one_over_e_of_the_rows():
     # Distinct rows U of a bootstrap of n: E U = n(1 - (1-1/n)^n),
     # Var U = n(n-1)(1-2/n)^n + n(1-1/n)^n - n^2 (1-1/n)^(2n) (indicator algebra).
@@ -141,6 +145,7 @@ ENSEMBLES = {
 }
 
 
+@pytest.mark.catalog("H2")
 @pytest.mark.parametrize("kind", ENSEMBLES)
 def test_ensemble_average_matches_torch_ensemble_and_beats_the_average_member(kind):
     X, y, Xv, yv = _digits(150, 300)
@@ -166,6 +171,7 @@ def test_ensemble_average_matches_torch_ensemble_and_beats_the_average_member(ki
 WIDTHS = [5, 10, 20, 40, 60, 80, 90, 95, 100]  # 100 training rows: interpolation at h + 1 = 100
 
 
+@pytest.mark.catalog("H4")
 def test_capacity_sweep_training_error_falls_while_validation_error_turns_up():
     X, y, Xv, yv = _digits(100, 500)
     r = capacity_sweep(X, y, Xv, yv, WIDTHS, np.random.default_rng(0))
@@ -177,6 +183,7 @@ def test_capacity_sweep_training_error_falls_while_validation_error_turns_up():
     assert r["val_mse"][-1] > 2 * r["val_mse"].min()
 
 
+@pytest.mark.catalog("H4")
 def test_capacity_sweep_matches_torch_lstsq():
     X, y, Xv, yv = _digits(100, 500)
     rng = np.random.default_rng(0)
@@ -206,6 +213,7 @@ def _sparse_problem():
 LAM, LR, STEPS = 0.1, 0.2, 2000
 
 
+@pytest.mark.catalog("H5")
 def test_l1_proximal_sets_weights_to_exactly_zero_and_matches_sklearn_lasso():
     X, y, w_true = _sparse_problem()
     w = regularized_least_squares(X, y, "l1_proximal", LAM, LR, STEPS)
@@ -216,6 +224,7 @@ def test_l1_proximal_sets_weights_to_exactly_zero_and_matches_sklearn_lasso():
     assert np.sum(w == 0) >= 12 and np.all(w[w_true != 0] != 0)
 
 
+@pytest.mark.catalog("H5")
 def test_l2_shrinks_every_weight_but_zeroes_none_like_the_ridge_closed_form():
     X, y, _ = _sparse_problem()
     w = regularized_least_squares(X, y, "l2", LAM, LR, STEPS)
@@ -227,6 +236,7 @@ def test_l2_shrinks_every_weight_but_zeroes_none_like_the_ridge_closed_form():
     assert np.linalg.norm(w) < np.linalg.norm(w_ls)
 
 
+@pytest.mark.catalog("H5")
 def test_the_notes_l1_subgradient_update_hovers_near_zero_but_never_reaches_it():
     """Errata H5: the notes' L1 update w - eps (dL/dw + lambda sign(w)) makes no exact zeros."""
     X, y, w_true = _sparse_problem()
@@ -246,6 +256,7 @@ def test_the_notes_l1_subgradient_update_hovers_near_zero_but_never_reaches_it()
     assert np.max(np.abs(w_sub - w_prox)[~off]) < 2 * LR * LAM
 
 
+@pytest.mark.catalog("H5")
 @pytest.mark.parametrize("penalty", ["none", "l2", "l1_subgradient", "l1_proximal"])
 def test_regularized_least_squares_matches_torch_autograd_and_softshrink(penalty):
     X, y, _ = _sparse_problem()
@@ -258,11 +269,13 @@ def test_regularized_least_squares_matches_torch_autograd_and_softshrink(penalty
         assert np.array_equal(ours == 0, to_numpy(theirs) == 0)
 
 
+@pytest.mark.catalog("H5")
 def test_soft_threshold_is_torch_softshrink(rng):
     w = rng.normal(size=50)
     assert_close(soft_threshold(w, 0.3), torch.nn.functional.softshrink(torch.from_numpy(w), 0.3))
 
 
+@pytest.mark.catalog("H5")
 def test_torch_l2_path_is_sgd_weight_decay():
     X, y, _ = _sparse_problem()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)

@@ -73,6 +73,7 @@ def _check_parity(s_out, s_leaves, t_out, t_leaves, rng, dtype):
     assert_close(s_out.grad, c, dtype)
 
 
+@pytest.mark.catalog("D13")
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
 @pytest.mark.parametrize("name", UNARY)
 def test_unary_op_value_and_adjoint_match_torch_autograd(name, shape, dtype, rng):
@@ -83,6 +84,7 @@ def test_unary_op_value_and_adjoint_match_torch_autograd(name, shape, dtype, rng
     _check_parity(s_fn(sx), [sx], t_fn(tx), [tx], rng, dtype)
 
 
+@pytest.mark.catalog("D13")
 @pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
 @pytest.mark.parametrize("name", BINARY)
 def test_binary_op_broadcasts_and_sums_adjoints_back_like_torch(name, shapes, dtype, rng):
@@ -93,6 +95,7 @@ def test_binary_op_broadcasts_and_sums_adjoints_back_like_torch(name, shapes, dt
     _check_parity(s_fn(sa, sb), [sa, sb], t_fn(ta, tb), [ta, tb], rng, dtype)
 
 
+@pytest.mark.catalog("D13")
 @pytest.mark.parametrize(
     "shapes", [((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,))], ids=str
 )
@@ -103,6 +106,7 @@ def test_matmul_adjoints_are_dout_bt_and_at_dout_like_torch(shapes, dtype, rng):
     _check_parity(sa @ sb, [sa, sb], ta @ tb, [ta, tb], rng, dtype)
 
 
+@pytest.mark.catalog("D13")
 @pytest.mark.parametrize(
     "s_fn, t_fn",
     [
@@ -119,6 +123,7 @@ def test_reductions_match_torch(s_fn, t_fn, dtype, rng):
     _check_parity(s_fn(sa, sb), [sa, sb], t_fn(ta, tb), [ta, tb], rng, dtype)
 
 
+@pytest.mark.catalog("D13")
 @pytest.mark.parametrize("axis", [0, 1])
 @pytest.mark.parametrize("op", ["sum", "mean"])
 def test_reduction_over_one_axis_matches_torch(op, axis, dtype, rng):
@@ -137,6 +142,7 @@ _DAG_OPS = {
 _STEP = st.tuples(st.sampled_from(sorted(_DAG_OPS)), st.integers(0, 99), st.integers(0, 99))
 
 
+@pytest.mark.catalog("D1", "D13")
 @settings(max_examples=30)
 @given(steps=st.lists(_STEP, min_size=1, max_size=7), seed=st.integers(0, 2**16),
        vector=st.booleans())
@@ -164,6 +170,7 @@ def test_random_dag_with_reused_nodes_matches_torch(steps, seed, vector):
             assert_close(leaf.grad, tg)
 
 
+@pytest.mark.catalog("D1")
 def test_node_used_twice_gets_both_shares():
     x = g.variable(3.0)
     y = x * x  # two edges from x: d(x^2)/dx = x + x
@@ -172,6 +179,7 @@ def test_node_used_twice_gets_both_shares():
     assert len(g.paths(y, x)) == 2
 
 
+@pytest.mark.catalog("D13")
 def test_float32_graph_stays_float32_with_python_constants(rng):
     x = g.variable(rng.uniform(size=3).astype(np.float32))
     y = g.sum(2.0 * g.exp(x) - 1 / (x + 1) + x**2)
@@ -179,6 +187,7 @@ def test_float32_graph_stays_float32_with_python_constants(rng):
     assert y.value.dtype == np.float32 and x.grad.dtype == np.float32
 
 
+@pytest.mark.catalog("A11", "D13")
 @pytest.mark.parametrize(
     "fn, t_fn", [(g.relu, torch.relu), (g.abs, torch.abs)], ids=["relu", "abs"]
 )
@@ -191,6 +200,7 @@ def test_kink_at_zero_takes_torch_choice_zero(fn, t_fn):
     assert_close(x.grad, tgrad)
 
 
+@pytest.mark.catalog("D13")
 def test_pow_with_integer_constant_exponent_accepts_negative_base():
     x = g.variable(-2.0)
     y = x**3
@@ -199,6 +209,7 @@ def test_pow_with_integer_constant_exponent_accepts_negative_base():
     assert y.local_grads[1] is None  # d/db a^b = a^b ln a is undefined for a < 0
 
 
+@pytest.mark.catalog("D13")
 def test_long_chain_does_not_hit_the_recursion_limit():
     x = g.variable(1.0)
     y = x
@@ -208,6 +219,7 @@ def test_long_chain_does_not_hit_the_recursion_limit():
     assert float(y.value) == 3001.0 and float(x.grad) == 1.0
 
 
+@pytest.mark.catalog("D13")
 def test_torchref_graph_has_a_torch_op_for_every_scratch_op():
     # verify evaluates one tree with both engines, so the op names must line up.
     scratch_ops = {"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sin", "cos", "tan",
@@ -255,6 +267,7 @@ def test_trace_has_no_adjoints_before_backward():
 # ---- D13: topological order; the Wengert list of 002 ---------------------------------------
 
 
+@pytest.mark.catalog("D8")
 def test_d8_trace_numbers_the_nodes_v0_to_v6_as_002_does():
     # 002 §4.2.2: v0 = x1, v1 = x2; v2 = ln(v0), v3 = v0 v1, v4 = sin(v1); v5 = v2 + v3;
     # v6 = v5 - v4 (transcribed from the notes).
@@ -267,6 +280,7 @@ def test_d8_trace_numbers_the_nodes_v0_to_v6_as_002_does():
     assert parents == [(), (), ("v0",), ("v0", "v1"), ("v1",), ("v2", "v3"), ("v5", "v4")]
 
 
+@pytest.mark.catalog("D13")
 def test_topological_order_puts_every_node_after_its_parents(rng):
     x = g.variable(rng.uniform(size=3))
     h = g.tanh(x)
@@ -277,6 +291,7 @@ def test_topological_order_puts_every_node_after_its_parents(rng):
     assert all(position[id(p)] < position[id(n)] for n in order for p in n.parents)
 
 
+@pytest.mark.catalog("D8", "D13")
 def test_forward_backward_wengert_list_matches_engine_and_torch_on_d8():
     values, adjoints = g.forward_backward(g.d8_tape(), [2.0, 5.0])
     y = g.d8_graph(2.0, 5.0)
@@ -289,6 +304,7 @@ def test_forward_backward_wengert_list_matches_engine_and_torch_on_d8():
     assert_close(np.array(adjoints[:2]), np.array(torch.autograd.grad(t_y, (x1, x2))))
 
 
+@pytest.mark.catalog("D13")
 def test_d13_notes_single_chain_product_misses_the_second_path():
     # 002 writes dL/dw_i as ONE chain of factors; v0 = x1 feeds v2 and v3, so one chain
     # (v0 -> v3 -> v5 -> v6: dv3/dv0 = x2 = 5) misses the other (via ln: 1/x1) and gives
@@ -301,6 +317,7 @@ def test_d13_notes_single_chain_product_misses_the_second_path():
     assert single_chain != pytest.approx(adjoints[0])
 
 
+@pytest.mark.catalog("D13")
 def test_d13_gradient_step_needs_the_minus_sign():
     # 002 ends the section with w <- w + eps dL/dw; with L = y of D8 that step raises L.
     eps = 1e-3
@@ -324,6 +341,7 @@ def test_forward_backward_rejects_bad_tapes():
 # ---- D1, D2: the chain rule of 000 ---------------------------------------------------------
 
 
+@pytest.mark.catalog("D1")
 def test_d1_scalar_chain_rule_is_one_path_product():
     # (f(g(x)))' = f'(g(x)) g'(x) with f = sin, g = x^2: cos(x^2) 2x, by hand.
     x = g.variable(0.7)
@@ -332,6 +350,7 @@ def test_d1_scalar_chain_rule_is_one_path_product():
     assert g.sum_over_paths(y, x) == pytest.approx(math.cos(0.49) * 1.4, rel=1e-14)
 
 
+@pytest.mark.catalog("D1")
 def test_d1_multivariable_chain_rule_sums_over_paths_like_backward_and_torch():
     # 000: d/dx f(z1(x), z2(x), z3(x)) = sum_i df/dz_i dz_i/dx; f = z1 z2 + z3 here.
     x = g.variable(0.8)
@@ -344,6 +363,7 @@ def test_d1_multivariable_chain_rule_sums_over_paths_like_backward_and_torch():
     assert float(x.grad) == pytest.approx(float(t_grad), rel=1e-12)
 
 
+@pytest.mark.catalog("D1")
 def test_d1_sum_over_paths_on_d8_equals_the_adjoints():
     y = g.d8_graph(2.0, 5.0)
     x1, x2 = g.topological_order(y)[:2]
@@ -362,6 +382,7 @@ def _t_unit(z, theta):
     return torch.tanh(theta * z)
 
 
+@pytest.mark.catalog("D2")
 def test_d2_simple_chain_product_equals_backward_and_torch(rng):
     x, thetas = rng.uniform(-1, 1), rng.uniform(-1.5, 1.5, size=4)
     result = g.chain_simple(x, thetas)
@@ -375,6 +396,7 @@ def test_d2_simple_chain_product_equals_backward_and_torch(rng):
     assert result.adjoint == pytest.approx(float(t_grad), rel=1e-10)
 
 
+@pytest.mark.catalog("D2")
 def test_d2_branched_example_theta3_has_one_path_theta2_needs_two(rng):
     x, thetas = rng.uniform(-1, 1), rng.uniform(-1.5, 1.5, size=9)
     result = g.chain_branched(x, thetas)
@@ -415,6 +437,7 @@ D8_DOC_V5_ADJOINT = -1.0
 D8_DOC_INPUT_ADJOINT = 1.0
 
 
+@pytest.mark.catalog("D8")
 def test_d8_values_and_adjoints_match_torch_and_hand_arithmetic():
     # 002 gives no point; (2, 5) is the point of Baydin et al. (2018), where the example is from.
     x1v, x2v = 2.0, 5.0
@@ -438,6 +461,7 @@ def test_d8_values_and_adjoints_match_torch_and_hand_arithmetic():
     assert adjoints[0] != D8_DOC_INPUT_ADJOINT and adjoints[1] != D8_DOC_INPUT_ADJOINT
 
 
+@pytest.mark.catalog("D9")
 def test_d9_upstream_times_local_gradient_matches_torch():
     # 003: f = (x + y) z at x = -2, y = 5, z = -4, with q = x + y.
     f = g.d9_graph(-2.0, 5.0, -4.0)
@@ -468,6 +492,7 @@ def _torch_neuron(w, x):
     return float(z.detach()), float(out.detach()), grad_of
 
 
+@pytest.mark.catalog("D10")
 @pytest.mark.parametrize("x", [[-1.0, -2.0, -2.0], [-1.0, -2.0]], ids=["printed", "bias"])
 def test_d10_sigmoid_neuron_from_gates_matches_torch_sigmoid(x):
     w = [2.0, -3.0, -3.0]
@@ -481,6 +506,7 @@ def test_d10_sigmoid_neuron_from_gates_matches_torch_sigmoid(x):
         assert float(rec[name].adjoint) == pytest.approx(t_grad, rel=1e-12, abs=1e-15)
 
 
+@pytest.mark.catalog("D10")
 def test_d10_printed_reading_sums_to_10_but_outputs_0_99995_not_0_98():
     out = g.d10_sigmoid_neuron([2.0, -3.0, -3.0], [-1.0, -2.0, -2.0])
     out.backward()
@@ -494,6 +520,7 @@ def test_d10_printed_reading_sums_to_10_but_outputs_0_99995_not_0_98():
     assert abs(float(rec["w0"].adjoint)) < 1e-4
 
 
+@pytest.mark.catalog("D10")
 def test_d10_classic_bias_reading_reproduces_073_and_the_gate_gradients():
     out = g.d10_sigmoid_neuron([2.0, -3.0, -3.0], [-1.0, -2.0])
     out.backward()
@@ -508,6 +535,7 @@ def test_d10_classic_bias_reading_reproduces_073_and_the_gate_gradients():
     assert gates[::-1] == [1.0, -0.53, -0.53, -0.20] and round(float(rec["z"].adjoint), 2) == 0.2
 
 
+@pytest.mark.catalog("D10")
 def test_d10_local_gradient_table_matches_torch_for_each_gate():
     # 003's table: e^x -> e^x, a x -> a, 1/x -> -1/x^2, c + x -> 1, at the gate inputs of the
     # classic reading (z = 1): *(-1) at 1, exp at -1, +1 at e^-1, 1/x at 1 + e^-1.

@@ -65,11 +65,13 @@ def _assert_uniform_sample(W: np.ndarray, n_in: int) -> None:
 # ---- the intended variances -------------------------------------------------------------
 
 
+@pytest.mark.catalog("G3")
 @pytest.mark.parametrize("scheme,std", [*NORMAL_CASES, ("uniform", None)], ids=str)
 def test_init_std_is_the_notes_formula(scheme, std):
     assert init_std(scheme, N_IN, std) == pytest.approx(math.sqrt(INTENDED_VAR[(scheme, std)]))
 
 
+@pytest.mark.catalog("G3")
 @pytest.mark.parametrize("scheme", ["xavier", "he"])
 def test_torch_kaiming_gain_over_sqrt_fan_in_is_the_notes_std(scheme):
     # torch's own gain table (independent of torchref): std = gain / sqrt(fan_in).
@@ -80,6 +82,7 @@ def test_torch_kaiming_gain_over_sqrt_fan_in_is_the_notes_std(scheme):
 # ---- sample statistics, both sides --------------------------------------------------------
 
 
+@pytest.mark.catalog("G3")
 @pytest.mark.parametrize("scheme,std", NORMAL_CASES, ids=str)
 def test_scratch_normal_schemes_have_the_intended_variance_chi_square(rng, dtype, scheme, std):
     W = init_weight((N_OUT, N_IN), scheme, rng, std, dtype=dtype)
@@ -87,6 +90,7 @@ def test_scratch_normal_schemes_have_the_intended_variance_chi_square(rng, dtype
     _assert_normal_sample(W, INTENDED_VAR[(scheme, std)])
 
 
+@pytest.mark.catalog("G3")
 @pytest.mark.parametrize("scheme,std", NORMAL_CASES, ids=str)
 def test_torch_normal_schemes_have_the_intended_variance_chi_square(dtype, scheme, std):
     layer = nn.Linear(N_IN, N_OUT).to(TORCH_DTYPE[dtype])
@@ -95,6 +99,7 @@ def test_torch_normal_schemes_have_the_intended_variance_chi_square(dtype, schem
     _assert_normal_sample(to_numpy(layer.weight), INTENDED_VAR[(scheme, std)])
 
 
+@pytest.mark.catalog("G3")
 def test_uniform_scheme_is_u_minus_to_plus_one_over_sqrt_n_on_both_sides(rng):
     _assert_uniform_sample(init_weight((N_OUT, N_IN), "uniform", rng), N_IN)
     gen = torch.Generator().manual_seed(4)
@@ -102,6 +107,7 @@ def test_uniform_scheme_is_u_minus_to_plus_one_over_sqrt_n_on_both_sides(rng):
     _assert_uniform_sample(to_numpy(layer.weight), N_IN)
 
 
+@pytest.mark.catalog("G3")
 def test_torch_default_linear_init_is_the_notes_uniform_and_initialize_leaves_it(rng):
     layer = nn.Linear(N_IN, N_OUT)
     before = layer.weight.detach().clone(), layer.bias.detach().clone()
@@ -110,6 +116,7 @@ def test_torch_default_linear_init_is_the_notes_uniform_and_initialize_leaves_it
     _assert_uniform_sample(to_numpy(layer.weight), N_IN)
 
 
+@pytest.mark.catalog("G3")
 def test_the_notes_xavier_is_not_torch_xavier_normal(rng):
     # torch.nn.init.xavier_normal_ has Var 2/(n_in + n_out) = 1/250, the notes' Xavier 1/300;
     # the chi-square interval for 1/300 is narrow enough to reject xavier_normal_ samples.
@@ -120,12 +127,14 @@ def test_the_notes_xavier_is_not_torch_xavier_normal(rng):
     _assert_normal_sample(to_numpy(W), 2 / (N_IN + N_OUT))
 
 
+@pytest.mark.catalog("G3")
 def test_zeros_scheme_is_exactly_zero_on_both_sides(rng):
     assert not np.any(init_weight((3, 4), "zeros", rng))
     layer = initialize(nn.Linear(4, 3), "zeros")
     assert torch.count_nonzero(layer.weight) == 0 and torch.count_nonzero(layer.bias) == 0
 
 
+@pytest.mark.catalog("G3")
 def test_initialize_is_reproducible_with_a_seeded_generator():
     a = initialize(MLP((5, 7, 3)), "he", generator=torch.Generator().manual_seed(9))
     b = initialize(MLP((5, 7, 3)), "he", generator=torch.Generator().manual_seed(9))
@@ -151,6 +160,7 @@ def _assert_hidden_units_identical(params):
         assert np.allclose(W_next, W_next[:, :1])  # outgoing weights
 
 
+@pytest.mark.catalog("G3")
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
 @pytest.mark.parametrize("value", [0.0, 0.3], ids=["zeros", "constant"])
 def test_identical_init_keeps_hidden_units_identical_after_training(rng, activation, value):
@@ -165,6 +175,7 @@ def test_identical_init_keeps_hidden_units_identical_after_training(rng, activat
     assert not np.allclose(random[0], random[0][:1])
 
 
+@pytest.mark.catalog("G3")
 def test_zero_init_training_matches_torch_and_keeps_units_identical(rng):
     X, y = rng.normal(size=(30, 4)), rng.integers(0, 3, size=30)
     model = initialize(MLP((4, 6, 3), "sigmoid").double(), "zeros")
@@ -183,6 +194,7 @@ def test_zero_init_training_matches_torch_and_keeps_units_identical(rng):
     _assert_hidden_units_identical(to_numpy_params(model))
 
 
+@pytest.mark.catalog("G3")
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
 def test_notes_claim_that_zero_init_gives_zero_outputs_and_gradients_is_wrong(rng, activation):
     """002 §4.3.2: "if all weights are 0, the output and all gradients are 0, no update".
@@ -225,6 +237,7 @@ PROPAGATION = {
 }
 
 
+@pytest.mark.catalog("G3")
 @pytest.mark.parametrize("case", PROPAGATION)
 def test_relu_activation_variance_through_20_layers_follows_width_var_over_2(rng, case):
     std, factor = PROPAGATION[case]
@@ -239,6 +252,7 @@ def test_relu_activation_variance_through_20_layers_follows_width_var_over_2(rng
     assert abs(measured - predicted) < 1.5, (case, measured, predicted)
 
 
+@pytest.mark.catalog("G3")
 def test_he_keeps_relu_variance_order_one_while_normal_0_01_collapses(rng):
     he = signal_propagation("he", rng, depth=DEPTH, width=WIDTH)
     small = signal_propagation("normal", rng, depth=DEPTH, width=WIDTH, std=0.01)
@@ -249,6 +263,7 @@ def test_he_keeps_relu_variance_order_one_while_normal_0_01_collapses(rng):
     assert big[-1] > 1e30  # 64^19 * 44: they explode
 
 
+@pytest.mark.catalog("G3")
 def test_torch_signal_propagation_agrees_with_scratch_for_the_same_weights(rng):
     weights = [init_weight((WIDTH, WIDTH), "he", rng) for _ in range(DEPTH)]
     X = rng.normal(size=(64, WIDTH))
@@ -264,6 +279,7 @@ def test_torch_signal_propagation_agrees_with_scratch_for_the_same_weights(rng):
     assert_close(activation_variances(X, weights), np.array(variances), rtol=1e-9)
 
 
+@pytest.mark.catalog("G3")
 def test_torch_he_initialized_net_keeps_variance_order_one():
     gen = torch.Generator().manual_seed(0)
     net = nn.Sequential(*[m for _ in range(DEPTH) for m in (nn.Linear(WIDTH, WIDTH), nn.ReLU())])
@@ -303,6 +319,7 @@ def test_init_bad_input_is_a_clear_error(rng):
         init_params((3,), "he", rng)
 
 
+@pytest.mark.catalog("G3")
 def test_load_into_torch_mlp_keeps_scratch_init(rng):
     # init_params produces scratch.mlp's layout, so it loads into torchref's MLP unchanged.
     params = init_params((4, 6, 3), "he", rng)

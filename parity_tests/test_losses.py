@@ -50,6 +50,7 @@ def _one_hot(labels: np.ndarray, c: int, dtype) -> np.ndarray:
 # ---- C1: squared error ---------------------------------------------------------------------
 
 
+@pytest.mark.catalog("C1")
 @pytest.mark.parametrize("shape", [(6,), (5, 3)], ids=str)
 @pytest.mark.parametrize("scaling", SCALINGS)
 def test_squared_error_value_and_grad_match_mse_loss_with_explicit_reduction(
@@ -63,6 +64,7 @@ def test_squared_error_value_and_grad_match_mse_loss_with_explicit_reduction(
     assert L.squared_error(y_hat, y, scaling).dtype == dtype
 
 
+@pytest.mark.catalog("C1")
 def test_squared_error_scalings_relate_to_torch_mean_reduction_as_documented(rng):
     y_hat, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
     m, k = y_hat.shape
@@ -82,6 +84,7 @@ def test_squared_error_scalings_relate_to_torch_mean_reduction_as_documented(rng
     )
 
 
+@pytest.mark.catalog("C1")
 def test_squared_error_grad_is_two_times_error_and_matches_central_differences(rng):
     y_hat, y = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
     # 002: dL/da = 2(a - y) for the per-example sum.
@@ -93,6 +96,7 @@ def test_squared_error_grad_is_two_times_error_and_matches_central_differences(r
 
 
 
+@pytest.mark.catalog("C1")
 def test_notes_mse_gradient_without_factor_two_is_the_half_mean_scaling(rng):
     # 003 writes dMSE/dw = 1/m sum_p (y_p - t_p) x_p for a linear neuron y = w x: that is the
     # gradient of 1/(2m) sum (y - t)^2 ("half_mean"); the plain mean has a factor 2.
@@ -117,6 +121,7 @@ def _central_differences(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
 # ---- C2: binary cross-entropy --------------------------------------------------------------
 
 
+@pytest.mark.catalog("C2")
 @pytest.mark.parametrize("shape", [(7,), (4, 3)], ids=str)
 def test_binary_cross_entropy_matches_torch_value_and_grad(shape, dtype, rng):
     p = _probs(rng, shape, dtype)
@@ -127,6 +132,7 @@ def test_binary_cross_entropy_matches_torch_value_and_grad(shape, dtype, rng):
     assert_close(L.binary_cross_entropy_grad(p, t), grad_t, dtype)
 
 
+@pytest.mark.catalog("C2")
 def test_binary_cross_entropy_grad_matches_central_differences(rng):
     p = _probs(rng, (3, 2), np.float64, low=0.1)
     t = rng.integers(0, 2, size=(3, 2)).astype(np.float64)
@@ -135,6 +141,7 @@ def test_binary_cross_entropy_grad_matches_central_differences(rng):
     np.testing.assert_allclose(L.binary_cross_entropy_grad(p, t), fd, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.catalog("C2")
 def test_binary_cross_entropy_at_certain_predictions_is_zero_or_infinite_like_the_maths():
     p = np.array([0.0, 1.0])
     # Right and certain: loss 0 (0 log 0 = 0). torch agrees.
@@ -149,6 +156,7 @@ def test_binary_cross_entropy_at_certain_predictions_is_zero_or_infinite_like_th
     np.testing.assert_array_equal(g, [0.5, -0.5])
 
 
+@pytest.mark.catalog("C2")
 @pytest.mark.parametrize("shape", [(9,), (3, 4)], ids=str)
 def test_binary_cross_entropy_with_logits_matches_torch_value_and_grad(shape, dtype, rng):
     z = rng.normal(scale=4, size=shape).astype(dtype)
@@ -158,6 +166,7 @@ def test_binary_cross_entropy_with_logits_matches_torch_value_and_grad(shape, dt
     assert_close(L.binary_cross_entropy_with_logits_grad(z, t), grad_t, dtype)
 
 
+@pytest.mark.catalog("C2")
 def test_bce_with_logits_equals_bce_of_sigmoid_where_both_are_accurate(rng):
     z = rng.normal(scale=3, size=20)
     t = rng.integers(0, 2, size=20).astype(np.float64)
@@ -166,6 +175,7 @@ def test_bce_with_logits_equals_bce_of_sigmoid_where_both_are_accurate(rng):
     )
 
 
+@pytest.mark.catalog("C2")
 def test_bce_with_logits_is_finite_and_exact_at_saturated_logits(dtype):
     z = np.array([-1e4, -1e3, -50.0, 50.0, 1e3, 1e4], dtype=dtype)
     for t in (np.zeros(6, dtype), np.ones(6, dtype)):
@@ -184,6 +194,7 @@ def test_bce_with_logits_is_finite_and_exact_at_saturated_logits(dtype):
 # ---- C5: multi-label cross-entropy ---------------------------------------------------------
 
 
+@pytest.mark.catalog("C5")
 def test_multilabel_cross_entropy_sums_outputs_and_averages_examples_like_torch(dtype, rng):
     p = _probs(rng, (5, 3), dtype)
     t = rng.integers(0, 2, size=(5, 3)).astype(dtype)
@@ -198,6 +209,7 @@ def test_multilabel_cross_entropy_sums_outputs_and_averages_examples_like_torch(
 # ---- C6: categorical cross-entropy ---------------------------------------------------------
 
 
+@pytest.mark.catalog("C6")
 def test_categorical_cross_entropy_matches_nll_loss_of_log_probabilities(dtype, rng):
     z = rng.normal(size=(6, 4))
     p = A.softmax(z).astype(dtype)
@@ -207,6 +219,7 @@ def test_categorical_cross_entropy_matches_nll_loss_of_log_probabilities(dtype, 
     assert_close(L.categorical_cross_entropy_grad(p, t), grad_t, dtype)
 
 
+@pytest.mark.catalog("C6")
 @settings(max_examples=25)
 @given(
     p1=hnp.arrays(np.float64, st.integers(1, 8), elements=st.floats(0.001, 0.999)),
@@ -222,6 +235,7 @@ def test_binary_ce_equals_categorical_ce_when_c_is_2(p1, data):
     )
 
 
+@pytest.mark.catalog("C6")
 @pytest.mark.parametrize("target", ["indices", "one_hot", "probabilities"])
 def test_cross_entropy_with_logits_matches_f_cross_entropy(target, dtype, rng):
     z = rng.normal(scale=3, size=(5, 4)).astype(dtype)
@@ -240,6 +254,7 @@ def test_cross_entropy_with_logits_matches_f_cross_entropy(target, dtype, rng):
     assert_close(L.cross_entropy_with_logits_grad(z, ours), zt.grad, dtype)
 
 
+@pytest.mark.catalog("C6")
 def test_cross_entropy_with_logits_is_cce_of_softmax_and_stable_at_saturated_logits(dtype, rng):
     z = rng.normal(size=(4, 3))
     labels = np.array([0, 2, 1, 2])
@@ -260,6 +275,7 @@ def test_cross_entropy_with_logits_is_cce_of_softmax_and_stable_at_saturated_log
 
 
 
+@pytest.mark.catalog("C2", "C6")
 @settings(max_examples=20)
 @given(
     z=hnp.arrays(
@@ -280,6 +296,7 @@ def test_logit_losses_match_torch_on_random_shapes_and_values(z, data):
     assert_close(L.cross_entropy_with_logits(z, labels), val_t)
     assert_close(L.cross_entropy_with_logits_grad(z, labels), grad_t)
 
+@pytest.mark.catalog("C6")
 def test_log_sum_exp_matches_torch_logsumexp(dtype, rng):
     z = rng.normal(scale=50, size=(3, 5)).astype(dtype)
     z[0, 0] = 1e4
@@ -296,6 +313,7 @@ def _weights(rng, dtype):
     return ws
 
 
+@pytest.mark.catalog("C7", "C8")
 @pytest.mark.parametrize("penalty", ["l2", "l1"])
 def test_penalty_value_and_grad_match_torch_over_a_list_of_tensors(penalty, dtype, rng):
     ws = _weights(rng, dtype)
@@ -314,6 +332,7 @@ def test_penalty_value_and_grad_match_torch_over_a_list_of_tensors(penalty, dtyp
         assert_close(g, p.grad, dtype)
 
 
+@pytest.mark.catalog("C7")
 def test_l2_gradient_is_what_sgd_weight_decay_adds(rng):
     # C7 -> F16: minimizing L + lam/2 ||w||^2 by GD is torch.optim.SGD(weight_decay=lam).
     w = rng.normal(size=(3, 2))
@@ -329,6 +348,7 @@ def test_l2_gradient_is_what_sgd_weight_decay_adds(rng):
     assert_close(p, expected)
 
 
+@pytest.mark.catalog("C8")
 def test_l1_subgradient_at_zero_is_torch_choice_and_inside_lambda_interval():
     w = np.array([0.0, -2.0, 3.0])
     p = to_torch(w, requires_grad=True)
@@ -359,6 +379,7 @@ def _torch_logistic_cost(theta, X, y, lam):
     return cost.item(), grad
 
 
+@pytest.mark.catalog("C3")
 @pytest.mark.parametrize("lam", [0.0, 0.5, 3.0])
 def test_regularized_logistic_cost_and_grad_match_torch_linear_without_bias_penalty(lam, rng):
     X, y = _logistic_data(rng)
@@ -373,6 +394,7 @@ def test_regularized_logistic_cost_and_grad_match_torch_linear_without_bias_pena
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-9)  # FD: ~eps/h rounding
 
 
+@pytest.mark.catalog("C3")
 def test_regularized_logistic_cost_float32_matches_torch(rng):
     X, y = _logistic_data(rng)
     theta = rng.normal(size=4)
@@ -390,6 +412,7 @@ def test_regularized_logistic_cost_float32_matches_torch(rng):
 # ---- C4: the network cost ------------------------------------------------------------------
 
 
+@pytest.mark.catalog("C4")
 def test_network_cost_matches_torch_network_and_excludes_the_bias_column(dtype, rng):
     x = rng.normal(size=(6, 3)).astype(dtype)
     y = rng.integers(0, 2, size=(6, 2)).astype(dtype)
@@ -421,6 +444,7 @@ def test_network_cost_matches_torch_network_and_excludes_the_bias_column(dtype, 
         assert_close(g[:, 1:], w.grad, dtype)
 
 
+@pytest.mark.catalog("C4")
 def test_network_cost_with_zero_lambda_is_multilabel_cross_entropy(rng):
     h = _probs(rng, (4, 3), np.float64)
     y = rng.integers(0, 2, size=(4, 3)).astype(float)
@@ -432,6 +456,7 @@ def test_network_cost_with_zero_lambda_is_multilabel_cross_entropy(rng):
 # ---- C10: MLE and MAP ----------------------------------------------------------------------
 
 
+@pytest.mark.catalog("C10")
 def test_negative_log_likelihood_equals_cross_entropy_exactly(rng):
     p = _probs(rng, 15, np.float64)
     t = rng.integers(0, 2, size=15).astype(float)
@@ -456,6 +481,7 @@ def _non_separable_data(rng, m=40):
     return X, y
 
 
+@pytest.mark.catalog("C10")
 def test_minimizing_cross_entropy_maximizes_likelihood_same_optimum(rng):
     X, y = _non_separable_data(rng)
 
@@ -479,6 +505,7 @@ def test_minimizing_cross_entropy_maximizes_likelihood_same_optimum(rng):
     assert math.isclose(nll(erm) / X.shape[0], ce(erm), rel_tol=1e-12)
 
 
+@pytest.mark.catalog("C10")
 @pytest.mark.parametrize("sigma", [0.5, 2.0])
 def test_map_with_gaussian_prior_is_the_l2_cost_with_lambda_one_over_sigma_squared(sigma, rng):
     X, y = _non_separable_data(rng)

@@ -85,6 +85,7 @@ def build(case, dtype=np.float64):
 # ---- B1: the fully connected layer ---------------------------------------------------------
 
 
+@pytest.mark.catalog("B1")
 @pytest.mark.parametrize("shape", [(1, 1, 1), (4, 3, 2), (7, 5, 6)], ids=str)
 def test_dense_layer_equals_nn_linear_and_the_notes_column_form(rng, dtype, shape):
     n, n_in, n_out = shape
@@ -106,6 +107,7 @@ def test_dense_layer_equals_nn_linear_and_the_notes_column_form(rng, dtype, shap
         assert_close(mine, theirs)
 
 
+@pytest.mark.catalog("B1")
 @settings(max_examples=12)
 @given(case=mlp_cases())
 def test_mlp_forward_and_predict_equal_torch_mlp_for_random_nets(case):
@@ -116,6 +118,7 @@ def test_mlp_forward_and_predict_equal_torch_mlp_for_random_nets(case):
     assert_close(smlp.mlp_predict(params, X, acts, head), model.predict(to_torch(X)))
 
 
+@pytest.mark.catalog("B1")
 def test_mlp_forward_matches_torch_in_float32_with_the_default_tolerance(rng):
     params = smlp.init_mlp([6, 5, 4, 3], rng, dtype=np.float32)
     X = rng.normal(size=(8, 6)).astype(np.float32)
@@ -129,6 +132,7 @@ def test_mlp_forward_matches_torch_in_float32_with_the_default_tolerance(rng):
 # ---- B4: heads -----------------------------------------------------------------------------
 
 
+@pytest.mark.catalog("B4")
 @settings(max_examples=15)
 @given(case=mlp_cases())
 def test_loss_and_grads_equal_torch_autograd_for_every_head_with_and_without_l2(case):
@@ -142,6 +146,7 @@ def test_loss_and_grads_equal_torch_autograd_for_every_head_with_and_without_l2(
         assert_close(g, tg)
 
 
+@pytest.mark.catalog("B4")
 @pytest.mark.parametrize("head", HEADS)
 def test_loss_and_grads_float32_parity_with_torch(rng, head):
     widths = [4, 6, 3]
@@ -156,6 +161,7 @@ def test_loss_and_grads_float32_parity_with_torch(rng, head):
         assert_close(g, tg, dtype=np.float32)
 
 
+@pytest.mark.catalog("B4")
 @pytest.mark.parametrize("head", HEADS)
 def test_head_output_is_identity_sigmoid_or_softmax_like_torch(rng, dtype, head):
     logits = (rng.normal(size=(6, 3)) * 30).astype(dtype)  # saturating logits too
@@ -170,6 +176,7 @@ def test_head_output_is_identity_sigmoid_or_softmax_like_torch(rng, dtype, head)
         assert np.all((out >= 0) & (out <= 1))
 
 
+@pytest.mark.catalog("B4")
 @pytest.mark.parametrize("head", ["regression", "binary"])
 def test_one_output_head_loss_equals_torch_default_mean_reduction(rng, head):
     logits = rng.normal(size=(7, 1))
@@ -180,6 +187,7 @@ def test_one_output_head_loss_equals_torch_default_mean_reduction(rng, head):
     assert_close(smlp.head_loss(logits, y[:, 0], head), expected)
 
 
+@pytest.mark.catalog("B4")
 def test_binary_head_with_l2_is_the_notes_network_cost_c4(rng):
     # Same number through scratch.losses.network_cost (C4, written by another hand).
     params = smlp.init_mlp([3, 4, 2], rng)
@@ -191,6 +199,7 @@ def test_binary_head_with_l2_is_the_notes_network_cost_c4(rng):
     assert_close(loss, losses.network_cost(h, y, thetas, 0.9))
 
 
+@pytest.mark.catalog("B4")
 def test_binary_head_is_stable_at_saturated_logits(rng):
     logits = np.array([[800.0], [-800.0]])
     y = np.array([0.0, 1.0])
@@ -202,6 +211,7 @@ def test_binary_head_is_stable_at_saturated_logits(rng):
 # ---- B2, B5, B9 ----------------------------------------------------------------------------
 
 
+@pytest.mark.catalog("B2")
 @pytest.mark.parametrize("f1,f2", [("sigmoid", "sigmoid"), ("relu", "identity"), ("tanh", "swish")])
 def test_one_hidden_layer_formula_equals_the_mlp_and_torch(rng, dtype, f1, f2):
     d, h = 3, 4
@@ -219,6 +229,7 @@ def test_one_hidden_layer_formula_equals_the_mlp_and_torch(rng, dtype, f1, f2):
     assert_close(y_hat, expected)
 
 
+@pytest.mark.catalog("B5")
 @settings(max_examples=10)
 @given(case=mlp_cases(heads=("binary", "multiclass")))
 def test_bias_folded_into_theta_equals_separate_bias(case):
@@ -232,6 +243,7 @@ def test_bias_folded_into_theta_equals_separate_bias(case):
     assert_close(a[L].T, model.predict(to_torch(X)))
 
 
+@pytest.mark.catalog("B5")
 def test_notes_layout_round_trip_is_exact(rng):
     params = smlp.init_mlp([4, 3, 2], rng)
     X = rng.normal(size=(6, 4))
@@ -247,6 +259,7 @@ def test_notes_layout_round_trip_is_exact(rng):
     np.testing.assert_array_equal(layout.thetas[0][:, 0], params[1])  # theta_i0 is the bias
 
 
+@pytest.mark.catalog("B9")
 @pytest.mark.parametrize("widths", [[3, 2], [3, 4, 2], [2, 5, 4, 3, 1]], ids=str)
 def test_network_without_activations_is_one_affine_map(rng, dtype, widths):
     params = smlp.init_mlp(widths, rng, dtype=dtype)
@@ -259,6 +272,7 @@ def test_network_without_activations_is_one_affine_map(rng, dtype, widths):
     assert_close(logits, X @ W.T + b)
 
 
+@pytest.mark.catalog("B9")
 def test_a_nonlinear_activation_breaks_the_affine_collapse(rng):
     # The same weights with tanh no longer equal the collapsed map (B9's converse).
     params = smlp.init_mlp([3, 4, 2], rng, scheme="he")
@@ -271,6 +285,7 @@ def test_a_nonlinear_activation_breaks_the_affine_collapse(rng):
 # ---- B10: one sigmoid / softmax unit is logistic regression --------------------------------
 
 
+@pytest.mark.catalog("B10")
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_single_unit_is_logistic_regression_like_sklearn(rng, n_classes):
     m, d, C = 40, 3, 0.5
@@ -292,6 +307,7 @@ def test_single_unit_is_logistic_regression_like_sklearn(rng, n_classes):
         np.testing.assert_allclose(g, 0, atol=1e-7)
 
 
+@pytest.mark.catalog("B10")
 def test_single_sigmoid_unit_cost_and_gradient_equal_c3_closed_form(rng):
     m, d, lam = 9, 4, 0.3
     X = rng.normal(size=(m, d))
@@ -309,6 +325,7 @@ def test_single_sigmoid_unit_cost_and_gradient_equal_c3_closed_form(rng):
 # ---- B11: the shapes the notes state -------------------------------------------------------
 
 
+@pytest.mark.catalog("B11")
 def test_shapes_of_the_000_network_w1_w2_w3(rng):
     d_in, d1, d2 = 5, 4, 3
     params = smlp.init_mlp([d_in, d1, d2, 1], rng)
@@ -321,6 +338,7 @@ def test_shapes_of_the_000_network_w1_w2_w3(rng):
     assert torch_shapes == [p.shape for p in params]
 
 
+@pytest.mark.catalog("B11")
 def test_shapes_of_the_004_four_layer_forward_pass_with_bias_units(rng):
     s = (3, 5, 4, 2)  # s_1 .. s_4
     params = smlp.init_mlp(list(s), rng)
@@ -347,6 +365,7 @@ def b6_network():
     return [theta1, theta2], x
 
 
+@pytest.mark.catalog("B6")
 def test_b6_feed_forward_worked_example_recomputed_with_scratch_and_torch():
     thetas, x = b6_network()
     z, a = smlp.forward_folded(thetas, x, "sigmoid", "sigmoid")
@@ -369,6 +388,7 @@ def test_b6_feed_forward_worked_example_recomputed_with_scratch_and_torch():
     assert round(float(sigmoid(np.array(0.1 + 0.2 * 0.47 + 0.1 * 0.57))), 2) == 0.56
 
 
+@pytest.mark.catalog("B6")
 def test_b6_document_prints_the_hidden_activation_with_the_wrong_sign_and_rounding():
     thetas, x = b6_network()
     _, a = smlp.forward_folded(thetas, x, "sigmoid", "sigmoid")
@@ -385,6 +405,7 @@ def test_b6_document_prints_the_hidden_activation_with_the_wrong_sign_and_roundi
 # ---- conversions and module structure ----------------------------------------------------
 
 
+@pytest.mark.catalog("B11")
 def test_numpy_params_and_state_dict_round_trip(rng):
     params = smlp.init_mlp([4, 3, 2], rng)
     model = tmlp.load_numpy_params(tmlp.MLP([4, 3, 2], "relu"), params)
@@ -407,11 +428,13 @@ def test_hidden_block_order_is_linear_batchnorm_activation_dropout():
                                                               (3, 6), (3,)]
 
 
+@pytest.mark.catalog("H3")
 def test_classic_dropout_kind_uses_the_notes_dropout_module():
     model = tmlp.MLP([4, 5, 2], "relu", dropout=0.5, dropout_kind="classic")
     assert type(model.net[2]).__name__ == "ClassicDropout"
 
 
+@pytest.mark.catalog("H3")
 def test_dropout_in_eval_mode_leaves_the_scratch_forward_unchanged(rng):
     params = smlp.init_mlp([4, 5, 2], rng)
     X = rng.normal(size=(3, 4))

@@ -50,6 +50,7 @@ def _batch(rng, shape, dtype):
     return (rng.normal(size=shape) * (1 + loc) + 3 * loc).astype(dtype)
 
 
+@pytest.mark.catalog("G4")
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_batchnorm_train_forward_and_all_gradients_match_torch(rng, dtype, shape):
     C = shape[1]
@@ -69,6 +70,7 @@ def test_batchnorm_train_forward_and_all_gradients_match_torch(rng, dtype, shape
     assert_close(dbeta, t_dbeta, dtype, **extra)
 
 
+@pytest.mark.catalog("G4")
 @pytest.mark.parametrize("momentum", [0.1, 0.7, None], ids=lambda m: f"momentum={m}")
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_batchnorm_running_stats_match_torch_after_every_step(rng, dtype, shape, momentum):
@@ -94,6 +96,7 @@ def test_batchnorm_running_stats_match_torch_after_every_step(rng, dtype, shape,
         assert state.num_batches_tracked == int(bn.num_batches_tracked)
 
 
+@pytest.mark.catalog("G4")
 def test_batchnorm_normalizes_with_biased_variance_like_the_notes(rng):
     # Closed form (NumPy's own np.var, ddof=0): y = (x - mean)/sqrt(var_biased + eps).
     x = _batch(rng, (6, 4), np.float64)
@@ -104,6 +107,7 @@ def test_batchnorm_normalizes_with_biased_variance_like_the_notes(rng):
     assert_close(out, expected)
 
 
+@pytest.mark.catalog("G4")
 def test_batchnorm_running_var_is_unbiased_like_torch(rng):
     # momentum=1 stores the last batch's statistics alone; closed form np.var with ddof=1.
     x = _batch(rng, (5, 3, 4), np.float64)
@@ -116,6 +120,7 @@ def test_batchnorm_running_var_is_unbiased_like_torch(rng):
     assert not np.allclose(state.running_var, np.var(x, axis=(0, 2), ddof=0), rtol=1e-3)
 
 
+@pytest.mark.catalog("G4")
 def test_batchnorm_momentum_none_is_the_cumulative_average_of_batch_statistics(rng):
     batches = [_batch(rng, (7, 2), np.float64) * (1 + i) for i in range(6)]
     state = RunningStats.init(2, momentum=None)
@@ -127,6 +132,7 @@ def test_batchnorm_momentum_none_is_the_cumulative_average_of_batch_statistics(r
     assert state.num_batches_tracked == 6
 
 
+@pytest.mark.catalog("G4")
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_batchnorm_backward_matches_central_finite_differences(rng, shape, training):
@@ -155,6 +161,7 @@ def test_batchnorm_backward_matches_central_finite_differences(rng, shape, train
         assert_close(grad, num, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.catalog("G4")
 @settings(max_examples=25)
 @given(
     x=arrays(np.float64, (6, 3), elements=st.floats(-1e3, 1e3, allow_nan=False)),
@@ -180,6 +187,7 @@ def _direct_last_k(batches, k, axes, unbiased):
     )
 
 
+@pytest.mark.catalog("G4")
 @pytest.mark.parametrize("unbiased", [False, True], ids=["biased", "unbiased"])
 @pytest.mark.parametrize("k", [1, 3, 5])
 @pytest.mark.parametrize("shape", [(6, 3), (4, 2, 3, 3)], ids=str)
@@ -206,6 +214,7 @@ def test_last_k_stats_are_the_average_of_the_last_k_batches(rng, shape, k, unbia
         assert same is state
 
 
+@pytest.mark.catalog("G4")
 @pytest.mark.parametrize("unbiased", [False, True], ids=["biased", "unbiased"])
 @pytest.mark.parametrize("shape", [(6, 3), (4, 2, 3, 3)], ids=str)
 def test_last_k_batchnorm_module_matches_scratch_in_train_and_eval(rng, dtype, shape, unbiased):
@@ -231,6 +240,7 @@ def test_last_k_batchnorm_module_matches_scratch_in_train_and_eval(rng, dtype, s
         assert state.num_batches_tracked == int(mod.num_batches_tracked)
 
 
+@pytest.mark.catalog("G4")
 def test_last_k_and_torch_running_stats_give_different_test_time_outputs(rng):
     # The point of the comparison: the notes' rule and torch's are not the same estimator.
     batches = [_batch(rng, (8, 2), np.float64) * (1 + i) for i in range(6)]
@@ -241,6 +251,7 @@ def test_last_k_and_torch_running_stats_give_different_test_time_outputs(rng):
     assert not np.allclose(a.running_var, b.running_var, rtol=1e-2)
 
 
+@pytest.mark.catalog("G4")
 def test_batchnorm_without_running_stats_uses_batch_statistics_in_eval_like_torch(rng):
     x, dout = _batch(rng, (6, 3), np.float64), rng.normal(size=(6, 3))
     out, cache, state = batchnorm_forward(x, np.ones(3), np.zeros(3), None, training=False)
@@ -252,6 +263,7 @@ def test_batchnorm_without_running_stats_uses_batch_statistics_in_eval_like_torc
     assert_close(dx, t_dx)
 
 
+@pytest.mark.catalog("G4")
 def test_batchnorm_float32_stays_float32_within_its_tolerance(rng):
     x = _batch(rng, (16, 4), np.float32)
     out, _, state = batchnorm_forward(

@@ -57,6 +57,7 @@ def _tol(dtype):
 # ---- G1: standardization ------------------------------------------------------------------
 
 
+@pytest.mark.catalog("G1")
 def test_standardize_matches_sklearn_standard_scaler_on_train_and_new_data(rng, dtype):
     X, X_new = _correlated(rng, 80, 5, dtype), _correlated(rng, 20, 5, dtype)
     fit = standardize_fit(X)
@@ -67,6 +68,7 @@ def test_standardize_matches_sklearn_standard_scaler_on_train_and_new_data(rng, 
     assert_close(standardize_transform(fit, X_new), sk.transform(X_new), dtype)
 
 
+@pytest.mark.catalog("G1")
 def test_standardized_train_data_has_zero_mean_and_unit_variance_but_new_data_does_not(rng):
     X, X_new = _correlated(rng, 80, 5), _correlated(rng, 40, 5)
     fit = standardize_fit(X)
@@ -78,6 +80,7 @@ def test_standardized_train_data_has_zero_mean_and_unit_variance_but_new_data_do
     assert np.max(np.abs(Z_new.mean(0))) > 1e-3
 
 
+@pytest.mark.catalog("G1")
 def test_standardize_maps_a_constant_feature_to_zero_like_sklearn(rng):
     X = _correlated(rng, 30, 3)
     X[:, 1] = 7.0
@@ -87,6 +90,7 @@ def test_standardize_maps_a_constant_feature_to_zero_like_sklearn(rng):
     assert_close(Z, StandardScaler().fit_transform(X))
 
 
+@pytest.mark.catalog("G1")
 def test_torch_standardize_matches_scratch(rng, dtype):
     X, X_new = _correlated(rng, 50, 4, dtype), _correlated(rng, 10, 4, dtype)
     X[:, 2] = 1.5  # constant feature
@@ -99,6 +103,7 @@ def test_torch_standardize_matches_scratch(rng, dtype):
 # ---- G2: PCA decorrelation and whitening ----------------------------------------------------
 
 
+@pytest.mark.catalog("G2")
 def test_decorrelated_train_covariance_is_diagonal_with_the_eigenvalues(rng, dtype):
     X = _correlated(rng, 200, 6, dtype)
     fit = pca_fit(X)
@@ -112,6 +117,7 @@ def test_decorrelated_train_covariance_is_diagonal_with_the_eigenvalues(rng, dty
     assert_close(fit.components @ fit.components.T, np.eye(6), dtype, **_tol(dtype))
 
 
+@pytest.mark.catalog("G2")
 @pytest.mark.parametrize("k", [None, 3])
 def test_decorrelate_matches_sklearn_pca_up_to_component_signs(rng, dtype, k):
     X, X_new = _correlated(rng, 150, 6, dtype), _correlated(rng, 30, 6, dtype)
@@ -123,6 +129,7 @@ def test_decorrelate_matches_sklearn_pca_up_to_component_signs(rng, dtype, k):
         assert_close(ours, _align_signs(sk.transform(data), ours), dtype, **_tol(dtype))
 
 
+@pytest.mark.catalog("G2")
 def test_pca_whitened_train_covariance_is_the_identity(rng, dtype):
     X = _correlated(rng, 200, 6, dtype)
     Z = pca_whiten(pca_fit(X), X)
@@ -130,6 +137,7 @@ def test_pca_whitened_train_covariance_is_the_identity(rng, dtype):
                  else 1e-4)
 
 
+@pytest.mark.catalog("G2")
 def test_pca_whiten_matches_sklearn_pca_whiten_on_train_and_new_data(rng, dtype):
     X, X_new = _correlated(rng, 150, 6, dtype), _correlated(rng, 30, 6, dtype)
     fit = pca_fit(X)
@@ -139,6 +147,7 @@ def test_pca_whiten_matches_sklearn_pca_whiten_on_train_and_new_data(rng, dtype)
         assert_close(ours, _align_signs(sk.transform(data), ours), dtype, **_tol(dtype))
 
 
+@pytest.mark.catalog("G2")
 def test_pca_whiten_on_digits_matches_sklearn_with_20_components():
     X = load_digits().data  # (1797, 64), several constant-zero pixels: rank < 64
     X_train, X_test = X[:1200], X[1200:]
@@ -150,6 +159,7 @@ def test_pca_whiten_on_digits_matches_sklearn_with_20_components():
     assert_close(_cov(pca_whiten(fit, X_train)), np.eye(20), atol=1e-9)
 
 
+@pytest.mark.catalog("G2")
 def test_zca_whitening_is_the_inverse_square_root_of_the_covariance(rng, dtype):
     X, X_new = _correlated(rng, 200, 5, dtype), _correlated(rng, 30, 5, dtype)
     fit = pca_fit(X)
@@ -163,6 +173,7 @@ def test_zca_whitening_is_the_inverse_square_root_of_the_covariance(rng, dtype):
                  atol=1e-10 if dtype == np.float64 else 1e-4)
 
 
+@pytest.mark.catalog("G2")
 def test_zca_does_not_depend_on_eigenvector_signs_and_stays_closest_to_the_data(rng):
     X = _correlated(rng, 200, 4)
     fit = pca_fit(X)
@@ -175,6 +186,7 @@ def test_zca_does_not_depend_on_eigenvector_signs_and_stays_closest_to_the_data(
     assert np.linalg.norm(zca_whiten(fit, X) - Xc) < np.linalg.norm(pca_whiten(fit, X) - Xc)
 
 
+@pytest.mark.catalog("G2")
 @pytest.mark.parametrize("mode", ["decorrelate", "whiten", "zca"])
 def test_torch_pca_transform_matches_scratch(rng, dtype, mode):
     X, X_new = _correlated(rng, 120, 5, dtype), _correlated(rng, 25, 5, dtype)
@@ -185,6 +197,7 @@ def test_torch_pca_transform_matches_scratch(rng, dtype, mode):
     assert_close(mod(to_torch(X_new)), scratch_fn(fit, X_new), dtype, **_tol(dtype))
 
 
+@pytest.mark.catalog("G2")
 def test_eps_regularizes_whitening_of_rank_deficient_data(rng):
     X = _correlated(rng, 60, 4)
     X = np.hstack([X, X[:, :1] * 2.0])  # (60, 5), rank 4: one zero eigenvalue
@@ -197,6 +210,7 @@ def test_eps_regularizes_whitening_of_rank_deficient_data(rng):
     assert_close(np.var(Z, axis=0, ddof=1), fit.variances / (fit.variances + 1e-2), atol=1e-10)
 
 
+@pytest.mark.catalog("G2")
 @settings(max_examples=20)
 @given(seed=st.integers(0, 2**16), n=st.integers(12, 60), d=st.integers(1, 6))
 def test_whitening_gives_identity_covariance_for_any_full_rank_data(seed, n, d):

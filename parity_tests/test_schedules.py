@@ -36,13 +36,7 @@ SEQUENCE_CASES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_intra_op_thread():
-    # tiny tensors: intra-op threads only add synchronization (see test_optim)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _torch_lrs(name: str, n: int, **hparams) -> np.ndarray:
@@ -62,6 +56,7 @@ def test_registries_name_the_same_schedules():
     assert list(ss.SCHEDULES) == list(ts.SCHEDULERS) == list(SEQUENCE_CASES)
 
 
+@pytest.mark.catalog("F11", "F15")
 @pytest.mark.parametrize("name", list(SEQUENCE_CASES))
 def test_scheduler_lr_sequence_is_the_notes_closed_form(name):
     hp = SEQUENCE_CASES[name]
@@ -71,6 +66,7 @@ def test_scheduler_lr_sequence_is_the_notes_closed_form(name):
     assert_close(_torch_lrs(name, 300, **hp), expected)
 
 
+@pytest.mark.catalog("F11")
 def test_the_notes_typical_step_decays_and_the_exponential_mapping():
     # 002: "halve every 5 epochs or divide by 10 every 20"; e^{-kt} as ExponentialLR(e^{-k})
     halve = ss.lr_sequence(ss.halve_every_5, 25, 1.0)
@@ -83,6 +79,7 @@ def test_the_notes_typical_step_decays_and_the_exponential_mapping():
     assert ss.inverse_time_decay(10, 2.0, 0.5) == pytest.approx(2.0 / 6.0)
 
 
+@pytest.mark.catalog("F15")
 def test_warmup_rises_linearly_from_start_factor_then_holds_and_the_decay_clock_restarts():
     warm = ss.lr_sequence(ss.linear_warmup, 15, 1.0, warmup_steps=10, start_factor=0.1)
     assert warm[0] == pytest.approx(0.1) and np.all(np.diff(warm[:11]) > 0)
@@ -131,6 +128,7 @@ class _SGDWithScheduler(torch.optim.SGD):
         return loss
 
 
+@pytest.mark.catalog("F11")
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 @pytest.mark.parametrize("name", list(TRAINING))
 def test_scheduled_gd_matches_torch_scheduler_step_for_step(name, problem, rng):

@@ -38,6 +38,7 @@ def _d8_torch(x1=2.0, x2=5.0):
     return float(y.detach()), float(ga), float(gb)
 
 
+@pytest.mark.catalog("D8")
 def test_d8_table_shows_every_node_from_both_engines_and_the_gradient(capsys):
     rc, out, err = _run(capsys, D8, "--at", "x1=2", "x2=5")
     value, g1, g2 = _d8_torch()
@@ -136,6 +137,7 @@ def test_vector_functions_agree_with_finite_differences(expr):
     assert float(report.grad["x"]) == pytest.approx((up - down) / (2 * h), rel=1e-7)
 
 
+@pytest.mark.catalog("D9")
 def test_d9_claims_from_the_slide_hold(capsys):
     # 003: f = (x + y) z, df/dx = df/dy = z, df/dz = x + y, at x=-2, y=5, z=-4.
     rc, out, _ = _run(capsys, "(x + y) * z", "--at", "x=-2", "y=5", "z=-4",
@@ -145,6 +147,7 @@ def test_d9_claims_from_the_slide_hold(capsys):
     assert report["grad"] == {"x": -4.0, "y": -4.0, "z": 3.0}
 
 
+@pytest.mark.catalog("D10")
 def test_d10_classic_reading_through_the_gates_with_a_hand_derived_claim(capsys):
     s = "sigmoid(w0*x0 + w1*x1 + w2)"
     rc, out, _ = _run(capsys, "1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", "--at", "w0=2", "x0=-1",

@@ -129,7 +129,7 @@ def identity(z) -> np.ndarray:
 
 
 def identity_grad(z) -> np.ndarray:
-    """Derivative of the identity, `1` everywhere. Shape: any -> same."""
+    """Derivative of the identity, `1` everywhere. Shape: any -> same. Catalog: A2."""
     return np.ones_like(_z(z))
 
 
@@ -148,7 +148,7 @@ def sigmoid(z) -> np.ndarray:
 def sigmoid_grad(z) -> np.ndarray:
     """Derivative of the sigmoid w.r.t. its input: `sigma(z)(1 - sigma(z))`.
 
-    Catalog: A3 (002 §4.1.2). Written as `e / (1 + e)^2` with `e = e^{-|z|}` (the same
+    Catalog: A3 (002 §4.1.2), A12. Written as `e / (1 + e)^2` with `e = e^{-|z|}` (the same
     number, since sigma' is even), which stays accurate in both tails where `1 - sigma`
     rounds to 0; torch's autograd uses `y(1 - y)` of the output, so far in the right tail
     (z > ~37 in float64) torch returns 0 where the true value is ~e^{-z}; the two agree to
@@ -170,7 +170,7 @@ def tanh(z) -> np.ndarray:
 def tanh_grad(z) -> np.ndarray:
     """Derivative of tanh w.r.t. its input: `1 - tanh(z)^2`.
 
-    Catalog: A4 (002 §4.1.2). Written as `sech^2 z = 4e / (1 + e)^2` with `e = e^{-2|z|}`
+    Catalog: A4 (002 §4.1.2), A12. Written as `sech^2 z = 4e / (1 + e)^2` with `e = e^{-2|z|}`
     (the same number), accurate where `tanh(z)^2` rounds to 1. Shape: any -> same.
     """
     z = _z(z)
@@ -210,8 +210,8 @@ def relu(z) -> np.ndarray:
 def relu_grad(z) -> np.ndarray:
     """Derivative of ReLU: `1{z > 0}`, i.e. 1 for z > 0 and 0 for z <= 0.
 
-    Catalog: A5 (002 §4.1.2 writes exactly this, 0 at z = 0). Kink: relu'(0) = 0, the value
-    torch autograd returns, and a sub-gradient of ReLU at 0 (any g in [0, 1] is, A11).
+    Catalog: A5 (002 §4.1.2 writes exactly this, 0 at z = 0), A11, A12. Kink: relu'(0) = 0,
+    the value torch autograd returns, and a sub-gradient of ReLU at 0 (any g in [0, 1] is, A11).
     Shape: any -> same.
     """
     z = _z(z)
@@ -233,7 +233,7 @@ def leaky_relu(z, alpha: float = 0.01) -> np.ndarray:
 def leaky_relu_grad(z, alpha: float = 0.01) -> np.ndarray:
     """Derivative of Leaky ReLU: 1 for z > 0, `alpha` for z <= 0.
 
-    Catalog: A6. Kink: the value at z = 0 is `alpha`, as torch autograd returns it
+    Catalog: A6, A11. Kink: the value at z = 0 is `alpha`, as torch autograd returns it
     (`x > 0 ? 1 : negative_slope`); for 0 <= alpha <= 1 it is a sub-gradient (A11).
     Shape: any -> same.
     """
@@ -273,7 +273,7 @@ def prelu(z, alpha) -> np.ndarray:
 def prelu_grad(z, alpha) -> np.ndarray:
     """Derivative of PReLU w.r.t. its input z: 1 for z > 0, `alpha` for z <= 0.
 
-    Catalog: A6. Kink: `alpha` at z = 0, as torch autograd returns it. Shapes as `prelu`;
+    Catalog: A6, A11. Kink: `alpha` at z = 0, as torch autograd returns it. Shapes as `prelu`;
     returns the shape of z.
     """
     z = _z(z)
@@ -405,14 +405,14 @@ def sign(z) -> np.ndarray:
     """The mathematical sign: -1 for z < 0, 0 at z = 0, +1 for z > 0.
 
     Not the notes' logic "sign" unit (that one outputs 0/1: `sign_unit`); this is the
-    `sign(w)` of the L1 update (F17). Catalog: A9, A11. PyTorch: `torch.sign`.
+    `sign(w)` of the L1 update (F17). Catalog: A11. PyTorch: `torch.sign`.
     Shape: any -> same.
     """
     return np.sign(_z(z))
 
 
 def sign_grad(z) -> np.ndarray:
-    """Derivative of `sign`: 0 everywhere (torch autograd returns 0 at z = 0 too)."""
+    """Derivative of `sign`: 0 everywhere (torch autograd returns 0 at z = 0 too). Catalog: A11."""
     return np.zeros_like(_z(z))
 
 
@@ -500,6 +500,7 @@ def get_activation(name: str) -> Activation:
 
     Raises ValueError `unknown activation 'x'; valid choices: 'identity', ...` otherwise
     (the same words as `torchref.activations.get_activation_module`).
+    Catalog: A2.
     """
     ACTIVATION_NAMES.check("activation", name)
     return ACTIVATIONS.get(name) or THRESHOLD_UNITS[name]

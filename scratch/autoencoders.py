@@ -2,7 +2,7 @@
 
 NumPy only; imports `scratch.mlp` (the dense/activation layer pairs, heads, init),
 `scratch.losses`, `scratch.dropout`, `scratch.optim` (`gd_update`, the learning-rate check)
-and `scratch.validation`. Never torch. Catalog: I1-I4 and C9 (003, "AutoEncoders using BP" to
+and `scratch.validation`. Never torch. Catalog IDs I1-I4 and C9 (003, "AutoEncoders using BP" to
 "Stacked Auto-Encoders for Deep network initialization").
 
 Layout (as `scratch.mlp`): examples are rows, `X` is (N, d); parameters are one flat list
@@ -288,6 +288,7 @@ def autoencoder_backward(dlogits, cache: dict, dh=None) -> list[np.ndarray]:
     (times the mask, or its scale) and `dh` (e.g. `sparsity_penalty_grad`) is added before
     the code activation's derivative. Any 1/m belongs in `dlogits` and `dh`.
     Shapes: dlogits (N, d); dh (N, n_code) or None; returns arrays shaped like params.
+    Catalog: I1, I2, I3.
     """
     config: AEConfig = cache["config"]
     dz = check_array("dlogits", dlogits, ndim=2)
@@ -322,7 +323,8 @@ def reconstruction_loss(logits, X, config: AEConfig) -> float:
     "bce": `-1/m sum_p sum_i [x log s(z) + (1 - x) log(1 - s(z))]` from the output logits z
     (`scratch.mlp.head_loss(z, X, "binary")`, stable at saturated logits);
     "mse": `1/m sum_p sum_i (g_out(z) - x)^2` (`scratch.losses.squared_error(.., "mean")`).
-    Catalog: I1 with C1/C5 (003). PyTorch: `torchref.autoencoders.reconstruction_loss`.
+    Catalog: I1 (003). Its losses are those of C1 and C5.
+    PyTorch: `torchref.autoencoders.reconstruction_loss`.
     Shapes: logits, X (N, d). Returns a Python float.
     """
     return _reconstruction_loss(logits, check_input(X, config), config)
@@ -339,6 +341,7 @@ def reconstruction_loss_grad(logits, X, config: AEConfig) -> np.ndarray:
     """dL/dlogits of `reconstruction_loss`: `(s(z) - x)/m` (bce), `2(x^ - x) g_out'(z)/m` (mse).
 
     Shapes: logits, X (N, d) -> (N, d).
+    Catalog: I1.
     """
     return _reconstruction_loss_grad(logits, check_input(X, config), config)
 
@@ -396,6 +399,7 @@ def kl_sparsity_grad(H, rho: float, beta: float) -> np.ndarray:
 
     `d KL/d rho^ = -rho/rho^ + (1 - rho)/(1 - rho^)` and `d rho^_j/d h_pj = 1/m`, so every
     row of the batch gets the same vector. Shapes: H (N, n_code) -> (N, n_code).
+    Catalog: C9, I2.
     """
     H = check_array("H", H, ndim=2, allow_empty=False)
     rho = RHO_RANGE.check("rho", rho)
@@ -423,6 +427,7 @@ def l1_sparsity_grad(H, beta: float) -> np.ndarray:
     """dPenalty/dH of `l1_sparsity`: `beta/m sign(h)`, 0 at h = 0 (torch's abs' at 0).
 
     Shapes: H (N, n_code) -> (N, n_code).
+    Catalog: C9, I2.
     """
     H = check_array("H", H, ndim=2, allow_empty=False)
     beta = BETA_RANGE.check("beta", beta)

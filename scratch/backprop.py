@@ -145,6 +145,7 @@ def forward_vectorized(W, b, X, activations="sigmoid", head: str = "binary"):
     The output layer's g is the head's (identity, sigmoid, softmax over each column).
     Shapes: W[l-1] (n_l, n_{l-1}); b[l-1] (n_l,); X = A[0] (n_0, m). Returns lists Z, A with
     A[0] = X, so Z[l] and A[l] belong to layer l (Z[0] is None).
+    Catalog: B1.
     """
     HEADS.check("head", head)
     if len(W) != len(b):

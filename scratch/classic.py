@@ -1,7 +1,8 @@
 """Classic units and learning rules of the notes (catalog A1, A9, B8, E1-E10), in NumPy.
 
 Imports NumPy, SciPy (`scipy.optimize.linprog` for the separability test), the standard
-library's `graphlib`, `scratch.activations` (the step unit) and `scratch.validation` only.
+library's `graphlib`, `scratch.activations` (the step unit), `scratch.validation` and
+`scratch.perceptron_trace` (the trace's records and table, shared with torchref) only.
 
 What is here:
   threshold logic (E4, E6, E7): single binary threshold units (BTUs) as `Unit(w, b)`, two-layer
@@ -24,12 +25,13 @@ from __future__ import annotations
 import graphlib
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linprog
 
 from scratch.activations import sign_unit, step
+from scratch.perceptron_trace import PerceptronResult, PerceptronRow, format_perceptron_trace
 from scratch.validation import Choice, Interval, check_array, check_interval
 
 __all__ = [
@@ -98,7 +100,7 @@ def _check_int(name: str, value, low: int) -> int:
 
 @dataclass(frozen=True)
 class Unit:
-    """One binary threshold unit `y = 1{x^T w + b > 0}`: weights w (d,), bias b. A1, E4."""
+    """One binary threshold unit `y = 1{x^T w + b > 0}`: weights w (d,), bias b. Catalog: A1, E4."""
 
     w: tuple[float, ...]
     b: float
@@ -129,7 +131,7 @@ def btu(x, w, b) -> np.ndarray:
 def btu_layer(x, W, b) -> np.ndarray:
     """A layer of threshold units: `h = s(W x + b)` for every example (s the 0/1 step).
 
-    Catalog: A9 (002 §4.1.3 "sign" units, 0/1 outputs). PyTorch: `nn.Linear` + `Step`.
+    Catalog: A1, A9 (002 §4.1.3 "sign" units, 0/1 outputs). PyTorch: `nn.Linear` + `Step`.
     Shapes: x (N, d); W (H, d) (nn.Linear's layout); b (H,). Returns (N, H).
     """
     x = check_array("x", x, ndim=2)
@@ -549,58 +551,6 @@ def perceptron_update(w, x, t: float, lr: float) -> tuple[float, np.ndarray]:
     return y, lr * (t - y) * x
 
 
-@dataclass(frozen=True)
-class PerceptronRow:
-    """One presentation: inputs, weights before, z = w.x, output, target, update, epoch. E2."""
-
-    epoch: int
-    x: np.ndarray
-    w_before: np.ndarray
-    z: float
-    y: float
-    t: float
-    dw: np.ndarray
-
-    @property
-    def updated(self) -> bool:
-        return self.y != self.t
-
-
-@dataclass(frozen=True)
-class PerceptronResult:
-    """Outcome of `perceptron_train`.
-
-    converged: True iff an epoch passed with no update (then w separates the data); False
-        when `max_epochs` ran out first. Non-convergence is a result, not an error: on data
-        that are not linearly separable (XOR) the rule never stops changing (E9), and the
-        caller decides what to do (`message` says it in words).
-    epochs: epochs run (the final, update-free epoch included when converged).
-    updates_per_epoch: number of updates in each epoch.
-    trace: every presentation, in order. Catalog: E1, E2, E9.
-    """
-
-    w: np.ndarray
-    converged: bool
-    epochs: int
-    n_updates: int
-    updates_per_epoch: tuple[int, ...]
-    trace: tuple[PerceptronRow, ...] = field(repr=False)
-
-    @property
-    def message(self) -> str:
-        w = ", ".join(f"{v:.4g}" for v in self.w)
-        if self.converged:
-            return (
-                f"converged after {self.epochs} epochs ({len(self.trace)} presentations, "
-                f"{self.n_updates} updates): w = ({w})"
-            )
-        return (
-            f"did NOT converge in {self.epochs} epochs ({self.n_updates} updates, "
-            f"{self.updates_per_epoch[-1]} in the last epoch): w = ({w}); "
-            f"the data may not be linearly separable (check with linear_separability)"
-        )
-
-
 def perceptron_train(X, t, w0, lr: float = 1.0, max_epochs: int = 100) -> PerceptronResult:
     """The perceptron learning algorithm with a full trace.
 
@@ -639,37 +589,6 @@ def perceptron_train(X, t, w0, lr: float = 1.0, max_epochs: int = 100) -> Percep
     return PerceptronResult(
         w, per_epoch[-1] == 0, len(per_epoch), sum(per_epoch), tuple(per_epoch), tuple(trace)
     )
-
-
-def format_perceptron_trace(result: PerceptronResult, rows: int | None = None) -> str:
-    """The trace as the notes' table: inputs, weights before, output, target, update.
-
-    One line per presentation (the first `rows` only, if given), then the `message` line.
-    Numbers print with 4 significant digits, so 0.6000000000000001 reads 0.6. Catalog: E2.
-    """
-    lines = []
-    d = result.trace[0].x.size if result.trace else 0
-    head = (
-        ["row", "epoch"] + [f"x{j}" for j in range(d)] + [f"w{j}" for j in range(d)]
-        + ["output", "target", "update"]
-    )
-    lines.append("  ".join(f"{h:>6}" for h in head[:-1]) + "  update")
-    shown = result.trace if rows is None else result.trace[:rows]
-    for i, r in enumerate(shown, 1):
-        if r.updated:
-            verb = "add" if r.t > r.y else "subtract"
-            upd = f"{verb} ({', '.join(f'{abs(v):.4g}' for v in r.dw)})"
-        else:
-            upd = "-"
-        cells = (
-            [f"{i:>6d}", f"{r.epoch:>6d}"]
-            + [f"{v:>6.4g}" for v in r.x]
-            + [f"{v:>6.4g}" for v in r.w_before]
-            + [f"{r.y:>6.0f}", f"{r.t:>6.0f}"]
-        )
-        lines.append("  ".join(cells) + "  " + upd)
-    lines.append(result.message)
-    return "\n".join(lines)
 
 
 def and_exercise() -> dict:

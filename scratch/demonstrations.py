@@ -222,7 +222,10 @@ def train_lbfgs(params, X, y, activations="relu", head="binary", max_iter: int =
 
 
 def hidden_representation(params, X, activation: str = "relu") -> np.ndarray:
-    """Hidden-layer outputs `phi(W1 x + b1)` of a one-hidden-layer MLP: (N, d) -> (N, H). B7."""
+    """Hidden-layer outputs `phi(W1 x + b1)` of a one-hidden-layer MLP: (N, d) -> (N, H).
+
+    Catalog: B7.
+    """
     z, _ = mlp_forward(params[:2], X)
     return relu(z) if activation == "relu" else tanh(z)
 
@@ -501,7 +504,7 @@ def doc_relu_update(w, X, t, lr: float) -> np.ndarray:
 
 
 def one_hot_codes(n: int) -> np.ndarray:
-    """The n one-hot codes (the "wasteful" representation of 003): (n, n) identity. I5."""
+    """The n one-hot codes (the "wasteful" representation of 003): (n, n) identity. Catalog: I5."""
     return np.eye(_check_int("n", n, 1))
 
 

@@ -129,7 +129,7 @@ def train_mlp_gd(
 ) -> list[np.ndarray]:
     """Full-batch gradient descent on `scratch.mlp.loss_and_grads`: W <- W - lr dJ/dW, repeated.
 
-    Catalog: F1 applied to H1/H2's members. Shapes: as `scratch.mlp.loss_and_grads`.
+    Catalog: F1. It trains the members of H1 and H2. Shapes: as `scratch.mlp.loss_and_grads`.
     """
     lr = POSITIVE.check("lr", lr)
     for _ in range(_check_count("epochs", epochs, 0)):

@@ -11,7 +11,7 @@ Also here: the notes' chain-rule demonstrations on this engine (D1 sum over path
 through units), a literal Wengert-list version of the D13 algorithm (`Step`,
 `forward_backward`), and the worked graphs D8 (002), D9 and D10 (003).
 
-Ops (Catalog: D13, 002 §4.2.2): add, sub, mul, div, neg, pow, exp, log, sin, cos, tan, sqrt,
+Ops (D13, 002 §4.2.2): add, sub, mul, div, neg, pow, exp, log, sin, cos, tan, sqrt,
 abs, tanh, sigmoid, relu and every activation of `scratch.activations` (`activation(x, name)`),
 matmul (1-D/2-D), dot (vectors), sum and mean (all entries or one axis). Element-wise ops take
 any shapes NumPy broadcasts; a bare Python number becomes a constant of the other operand's
@@ -401,6 +401,7 @@ def topological_order(output: Node) -> list[Node]:
 
     Nodes are grouped by level (leaves 0, then 1 + the deepest parent), discovery order
     within a level, so 002's graph of D8 comes out as v0 = x1, v1 = x2, v2 = ln v0, ... v6.
+    Catalog: D13.
     """
     post, seen, depth = [], set(), {}
     stack = [(output, False)]
@@ -425,6 +426,7 @@ def backward(output: Node, dout=None) -> list[Node]:
     each node adds `grad(node) * local gradient` into its parents. A node used twice gets the
     sum of both shares (D1: the chain rule sums over paths). `dout` seeds a non-scalar output.
     Returns the nodes in topological order.
+    Catalog: D1, D13.
     """
     order = topological_order(output)
     if dout is None:
@@ -454,7 +456,10 @@ def backward(output: Node, dout=None) -> list[Node]:
 
 
 def trace(output: Node) -> list[TraceRecord]:
-    """The node-by-node table in topological order; adjoints are None before `backward`."""
+    """The node-by-node table in topological order; adjoints are None before `backward`.
+
+    Catalog: D8.
+    """
     order = topological_order(output)
     names = {id(n): n.name or f"v{i}" for i, n in enumerate(order)}
     return [
@@ -471,6 +476,7 @@ def paths(output: Node, wrt: Node) -> list[list[tuple[Node, int]]]:
     """Every directed path from `wrt` to `output` as a list of edges (child, parent slot).
 
     An edge is a parent slot, not a node pair, so x*x gives two paths from x.
+    Catalog: D1.
     """
     if output is wrt:
         return [[]]
@@ -633,6 +639,7 @@ def forward_backward(steps: Sequence[Step], inputs: Sequence[float]) -> tuple[li
     down. (The notes also overwrite bar w_i with a gradient step; that is the optimizer's job,
     kept apart here; see docs/errata.md D13.) Steps must be in topological order (each
     argument an earlier index). Returns (values w_0..w_N, adjoints bar w_0..bar w_N).
+    Catalog: D13.
     """
     values: list[float] = []
     feed = iter(inputs)
@@ -669,13 +676,14 @@ def d8_graph(x1, x2) -> Node:
     `trace(y)` lists the nodes as v0..v6 in this order. After `y.backward()` the adjoints are
     bar v0 = 1/x1 + x2 and bar v1 = x1 - cos x2 (both inputs feed two nodes); the notes'
     printed backward pass is wrong in several signs and factors (docs/errata.md D8).
+    Catalog: D8.
     """
     x1, x2 = variable(x1, "x1"), variable(x2, "x2")
     return log(x1) + x1 * x2 - sin(x2)
 
 
 def d8_tape() -> list[Step]:
-    """D8's graph as a Wengert list for `forward_backward` (inputs x1, x2)."""
+    """D8's graph as a Wengert list for `forward_backward` (inputs x1, x2). Catalog: D8."""
     return [Step("input"), Step("input"), Step("ln", (0,)), Step("mul", (0, 1)),
             Step("sin", (1,)), Step("add", (2, 3)), Step("sub", (5, 4))]
 
@@ -685,6 +693,7 @@ def d9_graph(x, y, z) -> Node:
 
     003: dq/dx = 1, dq/dy = 1, df/dq = z, df/dz = q; df/dx = df/dq dq/dx
     ("upstream gradient" times "local gradient"). The slide's point: x=-2, y=5, z=-4.
+    Catalog: D9.
     """
     q = add(variable(x, "x"), variable(y, "y"))
     q.name = "q"
@@ -699,6 +708,7 @@ def d10_sigmoid_neuron(w: Sequence[float], x: Sequence[float]) -> Node:
     i.e. z = sum_i w_i x_i, then *(-1), exp, +1, 1/x. Give 3 weights and 3 inputs for the
     reading printed in the notes, or 3 weights and 2 inputs for the classic reading where w2
     is a bias (z = w0 x0 + w1 x1 + w2). Leaves are named w0.., x0..; the sum is "z".
+    Catalog: D10.
     """
     if len(w) != 3 or len(x) not in (2, 3):
         raise ValueError(f"need 3 weights and 2 or 3 inputs, got {len(w)} and {len(x)}")

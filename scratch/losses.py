@@ -187,7 +187,10 @@ def binary_cross_entropy_with_logits(z, t) -> np.ndarray:
 
 
 def binary_cross_entropy_with_logits_grad(z, t) -> np.ndarray:
-    """Gradient w.r.t. the logits: `(sigmoid(z) - t) / n` (003's `y - t`, D12). Shape of z."""
+    """Gradient w.r.t. the logits: `(sigmoid(z) - t) / n` (003's `y - t`, D12). Shape of z.
+
+    Catalog: C2.
+    """
     z, t = _pair("z", z, "t", t)
     check_probabilities("t", t)
     return (sigmoid(z) - t) / z.size
@@ -254,7 +257,10 @@ def categorical_cross_entropy(p, t) -> np.ndarray:
 
 
 def categorical_cross_entropy_grad(p, t) -> np.ndarray:
-    """Gradient w.r.t. p: `-t / p / m` (non-zero only at the true class). Shape (N, C)."""
+    """Gradient w.r.t. p: `-t / p / m` (non-zero only at the true class). Shape (N, C).
+
+    Catalog: C6.
+    """
     p, t = _cce_inputs(p, t)
     with np.errstate(divide="ignore"):  # 1/0 at a true class of probability 0 is a true inf
         g = -np.divide(t, p, out=np.zeros_like(p), where=t != 0)

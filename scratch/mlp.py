@@ -94,6 +94,7 @@ def init_mlp(
       "he":      W ~ N(0, 2/n) (std sqrt(2/n)), b = 0.
     Shapes: `layer_sizes` = (d_in, n_1, ..., n_L), at least two positive ints; W_l is
     (n_l, n_{l-1}), b_l is (n_l,). Returns arrays of `dtype`.
+    Catalog: B11.
     """
     sizes = check_layer_sizes("layer_sizes", layer_sizes, what="widths (input, ..., output)")
     INIT_SCHEMES.check("scheme", scheme)
@@ -277,6 +278,7 @@ def mlp_backward(dlogits, cache: dict) -> list[np.ndarray]:
     Repeats `dz = da * g'(z)`, `dW = dz^T a_prev`, `db = sum dz`, `da_prev = dz W` from the
     output layer down (D4 in rows). Any 1/m belongs in `dlogits` (see `head_loss_grad`).
     Shapes: dlogits (N, n_L); returns arrays shaped like params.
+    Catalog: D4.
     """
     dz = check_array("dlogits", dlogits, ndim=2)
     grads: list[np.ndarray] = []
@@ -296,7 +298,7 @@ def mlp_backward(dlogits, cache: dict) -> list[np.ndarray]:
 def head_output(logits, head: str) -> np.ndarray:
     """Prediction from logits: identity (regression), sigmoid (binary), softmax (multiclass).
 
-    Catalog: B4 (000 "the output of the network"): one linear unit for regression, a sigmoid
+    Catalog: B4 (000 "the output of the network"), B10: one linear unit for regression, a sigmoid
     unit for p(y=1|x), a softmax over C outputs for p(y|x). PyTorch: `MLP.predict`.
     Shapes: logits (N, K) -> (N, K).
     """
@@ -310,7 +312,10 @@ def head_output(logits, head: str) -> np.ndarray:
 
 
 def mlp_predict(params, X, activations="relu", head: str = "multiclass") -> np.ndarray:
-    """`head_output(mlp_forward(params, X, activations)[0], head)`: shapes (N, d) -> (N, K)."""
+    """`head_output(mlp_forward(params, X, activations)[0], head)`: shapes (N, d) -> (N, K).
+
+    Catalog: B4.
+    """
     logits, _ = mlp_forward(params, X, activations)
     return head_output(logits, head)
 
@@ -353,7 +358,8 @@ def head_loss(logits, y, head: str) -> float:
     binary:     `-1/m sum_i sum_k [y_k log s(z_k) + (1 - y_k) log(1 - s(z_k))]` (C2/C4/C5),
                 computed from the logits (stable);
     multiclass: `-1/m sum_i log softmax(z)_{y_i}` (C6), log-sum-exp on the logits.
-    Catalog: B4 with C1/C2/C6. PyTorch: `torchref.mlp.head_loss`, i.e.
+    Catalog: B4 (000). Its losses are those of C1, C2 and C6.
+    PyTorch: `torchref.mlp.head_loss`, i.e.
     `F.mse_loss(.., reduction="sum") / N`, `F.binary_cross_entropy_with_logits(.., "sum") / N`,
     `F.cross_entropy` (mean); with one output the first two are torch's default mean.
     Shapes: logits (N, K); y as `check_targets` says. Returns a Python float.
@@ -369,6 +375,7 @@ def head_loss_grad(logits, y, head: str) -> np.ndarray:
     The canonical-link cancellation (D6, D12): sigmoid + CE and softmax + CE both give
     `a - y` per example; identity + squared error gives `2(a - y)`. Shapes: logits (N, K)
     -> (N, K).
+    Catalog: B4.
     """
     logits = check_array("logits", logits, ndim=2)
     y = check_targets(y, head, logits.shape[1], logits.shape[0])
@@ -386,7 +393,7 @@ def l2_cost(params, lam: float, m: int) -> float:
 
 
 def l2_cost_grad(params, lam: float, m: int) -> list[np.ndarray]:
-    """Gradient of `l2_cost`: `(lambda/m) W_l` for each weight, 0 for each bias."""
+    """Gradient of `l2_cost`: `(lambda/m) W_l` for each weight, 0 for each bias. Catalog: C4."""
     lam = check_interval("l2", lam, _NONNEG)
     params = check_params(params)
     scale = params[0].dtype.type(lam / m)
@@ -399,7 +406,7 @@ def loss_and_grads(
     """Loss and gradients of one batch: `J = head_loss + lambda/(2m) sum ||W_l||^2`.
 
     The cost is C4's form (004) for every head, with the head's loss of `head_loss` and the
-    penalty of `l2_cost` (biases not penalized). Catalog: B4, D4. PyTorch:
+    penalty of `l2_cost` (biases not penalized). Catalog: B4, B10, D4. PyTorch:
     `MLP.loss(MLP(x), y, l2)` then `.backward()`.
     Shapes: X (N, d); y as `check_targets`; returns (float, [dW1, db1, ...]).
     """
@@ -439,6 +446,7 @@ def to_notes_layout(params, X=None, Y=None) -> NotesLayout:
     (bias folded in as column 0, B5, 004), `X -> X^T` and `Y -> Y^T` (examples as columns,
     001). Shapes: params [W1 (n1, d), b1 (n1,), ...]; X (N, d) -> (d, N); Y (N, K) -> (K, N),
     Y (N,) -> (1, N) (one output unit).
+    Catalog: B5, B11.
     """
     params = check_params(params)
     thetas = [
@@ -456,7 +464,10 @@ def to_notes_layout(params, X=None, Y=None) -> NotesLayout:
 def from_notes_layout(
     layout: NotesLayout,
 ) -> tuple[list[np.ndarray], np.ndarray | None, np.ndarray | None]:
-    """Inverse of `to_notes_layout`: returns `(params, X, Y)` batch first (Y as (N, K))."""
+    """Inverse of `to_notes_layout`: returns `(params, X, Y)` batch first (Y as (N, K)).
+
+    Catalog: B5, B11.
+    """
     params = []
     for l, theta in enumerate(layout.thetas, start=1):
         theta = check_array(f"thetas[{l - 1}] (Theta^({l}))", theta, ndim=2)
@@ -473,7 +484,10 @@ def from_notes_layout(
 
 
 def add_bias_unit(a) -> np.ndarray:
-    """Prepend the bias unit `a_0 = 1` (004 "add a_0"): (s,) -> (s+1,), (s, m) -> (s+1, m)."""
+    """Prepend the bias unit `a_0 = 1` (004 "add a_0"): (s,) -> (s+1,), (s, m) -> (s+1, m).
+
+    Catalog: B5.
+    """
     a = check_array("a", a, ndim=(1, 2))
     ones = np.ones((1,) + a.shape[1:], dtype=a.dtype)  # (1,) or (1, m)
     return np.concatenate([ones, a], axis=0)
@@ -486,7 +500,7 @@ def forward_folded(
 
     004: a^(1) = x (add a_0^(1) = 1); z^(l+1) = Theta^(l) a^(l); a^(l+1) = g(z^(l+1))
     (add a_0^(l+1)); last layer a^(L) = h_Theta(x) = g(z^(L)), no bias unit.
-    Each z_i^(l+1) = sum_{j>=0} theta_ij a_j (B5). Catalog: B5, B11 (004).
+    Each z_i^(l+1) = sum_{j>=0} theta_ij a_j (B5). Catalog: B5, B6, B11 (004, 003).
     `activations`: one name or one per hidden layer; `output`: "sigmoid" (004), "softmax",
     or "identity".
     Shapes: thetas[l-1] = Theta^(l) (s_(l+1), s_l + 1); x (s_1,) one example or (s_1, m)
@@ -549,6 +563,7 @@ def collapse_affine(params) -> tuple[np.ndarray, np.ndarray]:
     B9 (000, 001, 002): `W_L(...(W_2 (W_1 x + b_1) + b_2)...) + b_L = W x + b` with
     `W = W_L ... W_2 W_1` and `b = W_L(...(W_2 b_1 + b_2)...) + b_L`.
     Shapes: params [W1 (n1, d), b1, ...]; returns W (n_L, d), b (n_L,).
+    Catalog: B9.
     """
     params = check_params(params)
     W, b = params[0], params[1]

@@ -133,7 +133,7 @@ def gd_update(w: np.ndarray, dw: np.ndarray, *, lr: float, out=None) -> np.ndarr
     Notes: `w_{i+1} = w_i - eps dL/dw` (002 §4.3.5); `W[l] = W[l] - alpha dW[l]` (001);
     `Theta <- Theta + Delta Theta`, `Delta Theta = -alpha dJ/dTheta` (004); the same rule with a
     (sub)gradient of one example or mini-batch is SGD, `w(t+1) = w(t) - eta g(t)` (002, F7).
-    Catalog: F1 (001, 002 §4.3.5, 004), F7, F8.
+    Catalog: F1 (001, 002 §4.3.5, 004), F3, F4, F7, F8.
     PyTorch: `torch.optim.SGD(lr=eps)` is this rule exactly.
     Shapes: w and dw the same shape (any); returns a new array of that shape, or writes it
     into `out` (which may be `w` itself: the in-place step the optimizer classes take, so a
@@ -571,7 +571,7 @@ def gradient_descent(
     `w_i <- w_i + Delta w_i`; stop "when the cost stops decreasing, or at a maximum number of
     epochs". Here: stop after the first epoch whose loss decrease is <= `tol` (an epoch
     that increases the loss stops it too, and stays in the path), or after `max_epochs`.
-    Catalog: F2 (003). PyTorch: `torch.optim.SGD(lr)` stepped once per epoch on the full batch.
+    Catalog: F2, F18 (003). PyTorch: `torch.optim.SGD(lr)` stepped once per epoch on the full batch.
     Shapes: w0 (d,) or any shape; `loss_and_grad(w) -> (float, array like w)`.
     Returns `(path, losses)`: path (E+1, *w.shape) with w0 first; losses (E+1,) at each point.
     """
@@ -626,7 +626,10 @@ def linear_neuron_loss(w, X, t) -> float:
 
 
 def linear_neuron_loss_grad(w, X, t) -> np.ndarray:
-    """Gradient of `linear_neuron_loss`: `1/m sum_p (y_p - t_p) x_p` (003, F3). Shape (d,)."""
+    """Gradient of `linear_neuron_loss`: `1/m sum_p (y_p - t_p) x_p` (003, F3). Shape (d,).
+
+    Catalog: F2, F3, F4.
+    """
     return X.T @ (X @ w - t) / X.shape[0]
 
 

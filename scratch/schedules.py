@@ -63,12 +63,18 @@ def step_decay(t: int, eps0: float, step_size: int, gamma: float) -> float:
 
 
 def halve_every_5(t: int, eps0: float) -> float:
-    """002's first typical step decay: halve the lr every 5 epochs (`StepLR(5, 0.5)`). F11."""
+    """002's first typical step decay: halve the lr every 5 epochs (`StepLR(5, 0.5)`).
+
+    Catalog: F11.
+    """
     return step_decay(t, eps0, 5, 0.5)
 
 
 def tenth_every_20(t: int, eps0: float) -> float:
-    """002's second typical step decay: divide the lr by 10 every 20 epochs (`StepLR(20, 0.1)`)."""
+    """002's second typical step decay: divide the lr by 10 every 20 epochs (`StepLR(20, 0.1)`).
+
+    Catalog: F11.
+    """
     return step_decay(t, eps0, 20, 0.1)
 
 

@@ -6,6 +6,19 @@ nn.Identity) it is used as it is; the notes' units torch lacks are small modules
 `TanhHalf` (tanh(x/2), 000), `Step` (the BTU 1{z > 0}, A1) and `SignUnit` (the notes'
 0/1 "sign" unit, A9), `Sign` (the +-1 sign). No custom autograd: `Step` is built from
 `torch.sign(torch.relu(z))`, whose autograd derivative is 0 everywhere, the a.e. derivative.
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: A2 -> torch.nn:Linear
+Catalog: A3 -> torch.nn:Sigmoid, torch.nn.functional:sigmoid
+Catalog: A4 -> torch.nn:Tanh
+Catalog: A5 -> torch.nn:ReLU, torch.nn.functional:relu
+Catalog: A6 -> torch.nn:PReLU, torch.nn:LeakyReLU
+Catalog: A7 -> torch.nn:ELU
+Catalog: A8 -> torch.nn:SiLU
+Catalog: A10 -> torch.nn:Softmax, torch.nn.functional:softmax, torch.autograd.functional:jacobian
+Catalog: A11 -> torch.nn.functional:relu, torch.nn.functional:leaky_relu, torch.nn.functional:prelu
+Catalog: A12 -> torch.nn.functional:sigmoid, torch.nn.functional:tanh, torch.nn.functional:relu
+Catalog: A13 -> torch.nn:ReLU, torch.nn:Linear
 """
 
 from __future__ import annotations
@@ -49,7 +62,7 @@ class SignUnit(Step):
 
 
 class Sign(nn.Module):
-    """The +-1 sign, 0 at 0 (`torch.sign`); the `sign(w)` of the L1 update. Catalog: A9."""
+    """The +-1 sign, 0 at 0 (`torch.sign`); the `sign(w)` of the L1 update. Catalog: A11."""
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sign(z)
@@ -77,7 +90,7 @@ MODULE_NAMES = Choice(tuple(_FACTORIES))
 def get_activation_module(name: str) -> nn.Module:
     """A fresh activation module for `name` (the names of `scratch.activations` plus
     "prelu" and "softmax"). Unknown names raise the same ValueError as
-    `scratch.activations.get_activation`."""
+    `scratch.activations.get_activation`. Catalog: A2."""
     MODULE_NAMES.check("activation", name)
     return _FACTORIES[name]()
 
@@ -86,6 +99,7 @@ class Neuron(nn.Module):
     """Generic neuron `h(x; w, b) = phi(x^T w + b)` (A2): `nn.Linear(d, 1)` then `phi`.
 
     With `activation="step"` it is the threshold unit of A1. Input (N, d) -> output (N,).
+    Catalog: A1, A2.
     """
 
     def __init__(self, in_features: int, activation: str = "sigmoid") -> None:

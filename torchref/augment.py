@@ -5,6 +5,9 @@ is the one `scratch.augment` documents: A = R(angle) Sh(shear) St(stretch) S(sca
 the image centre in pixel units (x right, y down), resampled bilinearly with zeros outside, via
 theta = D^(-1) A^(-1) D, D = diag(W/2, H/2), and align_corners=False. Images (N, H, W) or
 (N, C, H, W); `RandomAugment` draws the notes' random parameters from a torch.Generator.
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: G5 -> torch.nn.functional:affine_grid, torch.nn.functional:grid_sample
 """
 
 from __future__ import annotations
@@ -45,7 +48,10 @@ def affine_matrices(
     height: int,
     width: int,
 ) -> torch.Tensor:
-    """theta (N, 2, 3) for `F.affine_grid` from (N,) parameters; see the module docstring."""
+    """theta (N, 2, 3) for `F.affine_grid` from (N,) parameters; see the module docstring.
+
+    Catalog: G5.
+    """
     c, s = torch.cos(angle), torch.sin(angle)
     zeros, ones = torch.zeros_like(angle), torch.ones_like(angle)
 
@@ -65,7 +71,10 @@ def affine_matrices(
 
 
 def affine_transform_images(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    """Bilinear resampling at theta's source coordinates, zeros outside (align_corners=False)."""
+    """Bilinear resampling at theta's source coordinates, zeros outside (align_corners=False).
+
+    Catalog: G5.
+    """
     x = _check_images(x)
     if theta.shape != (x.shape[0], 2, 3):
         raise ValueError(
@@ -87,7 +96,10 @@ def augment_images(
     flip: torch.Tensor,
     noise: torch.Tensor,
 ) -> torch.Tensor:
-    """Affine transform with the given (N,) parameters, then add `noise` (the shape of x)."""
+    """Affine transform with the given (N,) parameters, then add `noise` (the shape of x).
+
+    Catalog: G5.
+    """
     x = _check_images(x)
     if noise.shape != x.shape:
         raise ValueError(
@@ -113,6 +125,7 @@ def sample_augment_params(
 
     Returns a dict with angle, scale, shear, stretch (N,), flip (N,) bool and noise (shape),
     ready for `augment_images(x, **params)`.
+    Catalog: G5.
     """
     if len(shape) not in (3, 4) or min(shape) < 1:
         raise ValueError(f"shape must be (N, H, W) or (N, C, H, W), got {tuple(shape)!r}")
@@ -136,7 +149,10 @@ def sample_augment_params(
 
 
 class RandomAugment(nn.Module):
-    """Apply a fresh random augmentation to every batch in train(); the identity in eval()."""
+    """Apply a fresh random augmentation to every batch in train(); the identity in eval().
+
+    Catalog: G5.
+    """
 
     def __init__(
         self,

@@ -2,7 +2,7 @@
 
 Imports torch, `torchref.activations`, `torchref.dropout`, `torchref.mlp` (the weight
 conversions) and `scratch.validation` (shared error wording). Scratch twin:
-`scratch.autoencoders`, with the same names, defaults and conventions. Catalog: I1-I4, C9.
+`scratch.autoencoders`, with the same names, defaults and conventions. Catalog IDs I1-I4, C9.
 
 `Autoencoder(sizes)` holds `encoder` (Linear -> activation blocks up to the code) and
 `decoder` (Linear -> activation blocks, then a last Linear that returns logits); its
@@ -117,6 +117,7 @@ class Autoencoder(nn.Module):
     or "classic" (the notes': scale by 1 - p in eval()).
     `forward` returns the reconstruction x^ (probabilities for a sigmoid output), not logits;
     `decode_logits` gives the logits.
+    Catalog: I1, I2, I3.
     """
 
     def __init__(
@@ -236,6 +237,7 @@ def reconstruction_loss(
     "bce": `F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / N`;
     "mse": `F.mse_loss(output_activation(logits), x, reduction="sum") / N`.
     Scratch twin: `scratch.autoencoders.reconstruction_loss`. Shapes: logits, x (N, d).
+    Catalog: I1.
     """
     AE_LOSSES.check("loss", loss)
     if logits.shape != x.shape:
@@ -257,6 +259,7 @@ def kl_sparsity(h: torch.Tensor, rho: float = 0.05, beta: float = 1.0) -> torch.
 
     `KL = rho log(rho/rho^) + (1 - rho) log((1 - rho)/(1 - rho^))`; rho^ must lie in (0, 1).
     Scratch twin: `scratch.autoencoders.kl_sparsity` (+ `kl_sparsity_grad`). Shapes: h (N, n).
+    Catalog: C9, I2.
     """
     rho = RHO_RANGE.check("rho", rho)
     beta = BETA_RANGE.check("beta", beta)
@@ -277,7 +280,7 @@ def kl_sparsity(h: torch.Tensor, rho: float = 0.05, beta: float = 1.0) -> torch.
 
 
 def l1_sparsity(h: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
-    """`beta/N sum |h|`: L1 penalty on the code activations (C9's other form)."""
+    """`beta/N sum |h|`: L1 penalty on the code activations (C9's other form). Catalog: C9, I2."""
     beta = BETA_RANGE.check("beta", beta)
     if h.ndim != 2 or h.shape[0] == 0:
         raise ValueError(f"H must have 2 dimension(s) and rows, got shape {tuple(h.shape)}")
@@ -287,7 +290,7 @@ def l1_sparsity(h: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
 def sparsity_penalty(
     h: torch.Tensor, kind: str = "kl", rho: float = 0.05, beta: float = 1.0
 ) -> torch.Tensor:
-    """`kl_sparsity(h, rho, beta)` or `l1_sparsity(h, beta)` by `kind`."""
+    """`kl_sparsity(h, rho, beta)` or `l1_sparsity(h, beta)` by `kind`. Catalog: C9, I2."""
     SPARSITY_KINDS.check("sparsity", kind)
     return kl_sparsity(h, rho, beta) if kind == "kl" else l1_sparsity(h, beta)
 
@@ -335,6 +338,7 @@ def train_autoencoder(
     `lambda p: torch.optim.Adam(p, 1e-2)`) is given. Step t uses rows `batches[t]` (full
     batch if None) and the code keep-mask `masks[t]` (torch's own dropout if None).
     Scratch twin: `scratch.autoencoders.train_autoencoder` (GD).
+    Catalog: I1, I2, I3.
     """
     steps = _check_steps(steps)
     _check_finite_batch("x", x, ae.sizes[0])
@@ -360,7 +364,7 @@ def train_autoencoder(
 
 
 def one_hot_inputs(n: int = 8, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """The n one-hot vectors of 003's encoder as rows, (n, n)."""
+    """The n one-hot vectors of 003's encoder as rows, (n, n). Catalog: I1."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
         raise ValueError(f"n must be an int >= 2, got {n!r}")
     return torch.eye(n, dtype=dtype)
@@ -380,6 +384,7 @@ def train_838(
     Initial weights: torch's default `nn.Linear` init drawn under `torch.manual_seed(seed)`
     (in a forked RNG, so the caller's global RNG is untouched), unless `ae` is given.
     Scratch twin: `scratch.autoencoders.train_838`. Returns `(ae, history)`.
+    Catalog: I1.
     """
     if ae is None:
         with torch.random.fork_rng(devices=[]):
@@ -399,7 +404,8 @@ def fit_838(
     optimizer: OptimizerFactory | None = None,
 ) -> tuple[Autoencoder, list[float], int]:
     """`train_838` from seeds seed, seed + 1, ... until all 8 inputs are reconstructed and
-    the rounded codes are 8 distinct 3-bit codes. Returns `(ae, history, seed_used)`."""
+    the rounded codes are 8 distinct 3-bit codes. Returns `(ae, history, seed_used)`.
+    Catalog: I1."""
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         raise ValueError(f"attempts must be an int >= 1, got {attempts!r}")
     for s in range(seed, seed + attempts):
@@ -417,18 +423,21 @@ def fit_838(
 
 
 def rounded_codes(h: torch.Tensor) -> torch.Tensor:
-    """Hidden values rounded to 0/1 as 003 does (h >= 0.5), int64 (N, n_code)."""
+    """Hidden values rounded to 0/1 as 003 does (h >= 0.5), int64 (N, n_code). Catalog: I1."""
     return (h.detach() >= 0.5).to(torch.int64)
 
 
 def codes_are_distinct(h: torch.Tensor) -> bool:
-    """True iff the N rounded codes are N different bit patterns."""
+    """True iff the N rounded codes are N different bit patterns. Catalog: I1."""
     codes = rounded_codes(h)
     return torch.unique(codes, dim=0).shape[0] == codes.shape[0]
 
 
 def reconstructs_all(x_hat: torch.Tensor, x: torch.Tensor) -> bool:
-    """True iff every row's argmax is the input's and every output rounds to its 0/1 input."""
+    """True iff every row's argmax is the input's and every output rounds to its 0/1 input.
+
+    Catalog: I1.
+    """
     if x_hat.shape != x.shape:
         raise ValueError(
             f"X_hat and X must have the same shape, got X_hat{tuple(x_hat.shape)} and "
@@ -451,6 +460,7 @@ def code_table(x: torch.Tensor, h: torch.Tensor, x_hat: torch.Tensor, decimals: 
 
     Inputs and outputs as 0/1 strings (outputs rounded at 0.5), hidden values without the
     leading zero (`.89 .04 .08`). Shapes: x (N, d), h (N, n_code), x_hat (N, d).
+    Catalog: I1.
     """
     if not x.shape[0] == h.shape[0] == x_hat.shape[0]:
         raise ValueError(
@@ -480,7 +490,10 @@ def code_table(x: torch.Tensor, h: torch.Tensor, x_hat: torch.Tensor, decimals: 
 
 @torch.no_grad()
 def encode_through(encoders: Sequence[nn.Module], x: torch.Tensor) -> torch.Tensor:
-    """The top features: x through each kept encoder in turn (no grad). (N, d_0) -> (N, d_k)."""
+    """The top features: x through each kept encoder in turn (no grad). (N, d_0) -> (N, d_k).
+
+    Catalog: I4.
+    """
     for enc in encoders:
         x = enc(x)
     return x
@@ -490,6 +503,7 @@ def pretrain_inputs(encoders: Sequence[nn.Module], x: torch.Tensor) -> torch.Ten
     """The data of the next pretraining stage: the codes of the encoders kept so far.
 
     003: "the encoding of network i is the input (and the output) of network i+1".
+    Catalog: I4.
     """
     return encode_through(encoders, x).detach()
 
@@ -509,6 +523,7 @@ def greedy_pretrain(
     `train_autoencoder` on `pretrain_inputs(encoders so far, x)`; its decoder is then dropped
     and a deep copy of its encoder kept. Returns the encoders, each an `nn.Sequential`
     (Linear, activation). Scratch twin: `scratch.autoencoders.greedy_pretrain`.
+    Catalog: I4.
     """
     _check_finite_batch("x", x)
     encoders: list[nn.Sequential] = []
@@ -530,6 +545,7 @@ def stack_encoders(encoders: Sequence[nn.Module], head: nn.Linear | int) -> nn.S
     `head` is an `nn.Linear(d_k, C)` or the number of classes C (a fresh Linear). The model
     returns logits; softmax + CE is `classifier_loss`. Its Linear layers are in scratch's
     `stack_encoders` order (copies of the encoders; the originals are not shared).
+    Catalog: I4.
     """
     if not encoders:
         raise ValueError("encoders must hold at least one encoder, got none")
@@ -543,7 +559,10 @@ def stack_encoders(encoders: Sequence[nn.Module], head: nn.Linear | int) -> nn.S
 
 
 def freeze_encoders(model: nn.Sequential, frozen: bool = True) -> nn.Sequential:
-    """Set `requires_grad = not frozen` on every parameter but the head's. Returns model."""
+    """Set `requires_grad = not frozen` on every parameter but the head's. Returns model.
+
+    Catalog: I4.
+    """
     for name, module in model.named_children():
         if name != "head":
             module.requires_grad_(not frozen)
@@ -588,6 +607,7 @@ def train_head(
 
     The encoders' `requires_grad` is switched off for the call and restored after it.
     Scratch twin: `scratch.autoencoders.train_softmax_head` on `encode_through`'s features.
+    Catalog: I4.
     """
     freeze_encoders(model, True)
     try:
@@ -611,5 +631,6 @@ def fine_tune(
     """Supervised fine-tuning of every weight of the stacked classifier (003, I4).
 
     Scratch twin: `scratch.autoencoders.fine_tune`.
+    Catalog: I4.
     """
     return _train_classifier(model, model.parameters(), x, y, steps, lr, optimizer, batches)

@@ -2,13 +2,20 @@
 perceptron as SGD on the perceptron criterion, connection graphs of modules, the inhibitory
 unit (catalog A1, A9, B8, E1-E4, E6-E9).
 
-Imports torch, the standard library's `graphlib`, `torchref.activations` (`Step`) and
-`scratch.validation` (shared error wording) only; it never imports the rest of `scratch`, so
-every parity test compares two independent computations.
+Imports torch, the standard library's `graphlib`, `torchref.activations` (`Step`),
+`scratch.validation` (shared error wording) and `scratch.perceptron_trace` (the trace's
+records and table: presentation, no arithmetic) only; it never imports the rest of `scratch`,
+so every parity test compares two independent computations.
 
 `python -m torchref.classic perceptron-and` prints the trace of 003's AND exercise
 (inputs, weights before, output, target, update, one row per presentation) and the
 convergence line; `perceptron-xor` shows the rule failing to converge on XOR.
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: B8 -> torch.nn:RNNCell
+Catalog: E1 -> torch.optim:SGD
+Catalog: E3 -> torch:outer
+Catalog: E8 -> torch.nn.functional:relu
 """
 
 from __future__ import annotations
@@ -18,12 +25,12 @@ import graphlib
 import itertools
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from scratch.perceptron_trace import PerceptronResult, PerceptronRow, format_perceptron_trace
 from scratch.validation import Choice, Interval, check_interval
 from torchref.activations import SignUnit, Step
 
@@ -145,7 +152,10 @@ class ThresholdNet(nn.Module):
 
 
 def invert_output(net: ThresholdNet) -> ThresholdNet:
-    """The same hidden layer, output weights (and bias, and direct weights) negated (003)."""
+    """The same hidden layer, output weights (and bias, and direct weights) negated (003).
+
+    Catalog: E7.
+    """
     return ThresholdNet(
         net.hidden.weight, net.hidden.bias, -net.output.weight, -net.output.bias,
         None if net.skip is None else -net.skip.weight, net.hidden.weight.dtype,
@@ -153,24 +163,33 @@ def invert_output(net: ThresholdNet) -> ThresholdNet:
 
 
 def xor_net(dtype=torch.float64) -> ThresholdNet:
-    """002 §4.1.3: h1 = s(x1 + x2 - 0.5), h2 = s(x1 + x2 - 1.5), y = s(h1 - h2 - 0.5). E6."""
+    """002 §4.1.3: h1 = s(x1 + x2 - 0.5), h2 = s(x1 + x2 - 1.5), y = s(h1 - h2 - 0.5).
+
+    Catalog: E6.
+    """
     return ThresholdNet([[1.0, 1.0], [1.0, 1.0]], [-0.5, -1.5], [[1.0, -1.0]], [-0.5], None, dtype)
 
 
 def xor_net_1_skip(dtype=torch.float64) -> ThresholdNet:
-    """XOR with one hidden unit h = AND(x1, x2) and direct connections: s(x1 + x2 - 2h - 0.5)."""
+    """XOR with one hidden unit h = AND(x1, x2) and direct connections: s(x1 + x2 - 2h - 0.5).
+
+    Catalog: E7.
+    """
     return ThresholdNet([[1.0, 1.0]], [-1.5], [[-2.0]], [-0.5], [[1.0, 1.0]], dtype)
 
 
 def truth_table_inputs(n: int, dtype=torch.float64) -> torch.Tensor:
-    """All 2^n binary rows in counting order (00, 01, 10, 11 for n = 2): (2^n, n)."""
+    """All 2^n binary rows in counting order (00, 01, 10, 11 for n = 2): (2^n, n).
+
+    Catalog: E7, E10.
+    """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
     return torch.tensor(list(itertools.product((0.0, 1.0), repeat=n)), dtype=dtype)
 
 
 def construction_theorem_net(outputs: str, dtype=torch.float64) -> ThresholdNet:
-    """One hidden unit per truth-table row, output = OR of the rows whose output is 1. E7.
+    """One hidden unit per truth-table row, output = OR of the rows whose output is 1. Catalog: E7.
 
     Row p's unit has `w = 2p - 1`, `b = 0.5 - |p|`. `outputs` is a string like "1001".
     """
@@ -232,49 +251,6 @@ def perceptron_criterion(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return -((t - y) * z).sum()
 
 
-@dataclass(frozen=True)
-class PerceptronRow:
-    """One presentation: inputs, weights before, z, output, target, update, epoch."""
-
-    epoch: int
-    x: torch.Tensor
-    w_before: torch.Tensor
-    z: float
-    y: float
-    t: float
-    dw: torch.Tensor
-
-    @property
-    def updated(self) -> bool:
-        return self.y != self.t
-
-
-@dataclass(frozen=True)
-class PerceptronResult:
-    """As `scratch.classic.PerceptronResult`, with tensors. `converged=False` is a result."""
-
-    w: torch.Tensor
-    converged: bool
-    epochs: int
-    n_updates: int
-    updates_per_epoch: tuple[int, ...]
-    trace: tuple[PerceptronRow, ...] = field(repr=False)
-
-    @property
-    def message(self) -> str:
-        w = ", ".join(f"{v:.4g}" for v in self.w.tolist())
-        if self.converged:
-            return (
-                f"converged after {self.epochs} epochs ({len(self.trace)} presentations, "
-                f"{self.n_updates} updates): w = ({w})"
-            )
-        return (
-            f"did NOT converge in {self.epochs} epochs ({self.n_updates} updates, "
-            f"{self.updates_per_epoch[-1]} in the last epoch): w = ({w}); "
-            f"the data may not be linearly separable"
-        )
-
-
 def perceptron_train(
     X: torch.Tensor, t: torch.Tensor, w0: torch.Tensor, lr: float = 1.0, max_epochs: int = 100
 ) -> PerceptronResult:
@@ -285,8 +261,9 @@ def perceptron_train(
     `dw = lambda (t - y) x` (003). One step equals one `torch.optim.SGD` step (tested); the
     step is written out so that the command line does not pay torch.optim's first-call
     start-up. An epoch without an update ends training (converged); otherwise after
-    `max_epochs` it returns `converged=False`. Catalog: E1, E2, E9. Scratch twin:
-    `scratch.classic.perceptron_train`, the same trace bit for bit.
+    `max_epochs` it returns `converged=False`. Catalog: E1, E2, E9, E5, E10, I5 (the torch side
+    of the last three). Scratch twin: `scratch.classic.perceptron_train`, the same trace bit
+    for bit.
     Shapes: X (N, d + 1) with x_0 = 1; t (N,) of 0/1; w0 (d + 1,).
     """
     if X.ndim != 2 or t.shape != (X.shape[0],) or w0.shape != (X.shape[1],):
@@ -327,33 +304,9 @@ def perceptron_train(
     )
 
 
-def format_perceptron_trace(result: PerceptronResult, rows: int | None = None) -> str:
-    """The notes' table: row, epoch, inputs, weights before, output, target, update; then
-    the convergence line. Numbers with 4 significant digits (0.6000000000000001 -> 0.6)."""
-    d = result.trace[0].x.numel() if result.trace else 0
-    head = ["row", "epoch"] + [f"x{j}" for j in range(d)] + [f"w{j}" for j in range(d)]
-    lines = ["  ".join(f"{h:>6}" for h in head + ["output", "target"]) + "  update"]
-    shown = result.trace if rows is None else result.trace[:rows]
-    for i, r in enumerate(shown, 1):
-        if r.updated:
-            verb = "add" if r.t > r.y else "subtract"
-            upd = f"{verb} ({', '.join(f'{abs(v):.4g}' for v in r.dw.tolist())})"
-        else:
-            upd = "-"
-        cells = (
-            [f"{i:>6d}", f"{r.epoch:>6d}"]
-            + [f"{v:>6.4g}" for v in r.x.tolist()]
-            + [f"{v:>6.4g}" for v in r.w_before.tolist()]
-            + [f"{r.y:>6.0f}", f"{r.t:>6.0f}"]
-        )
-        lines.append("  ".join(cells) + "  " + upd)
-    lines.append(result.message)
-    return "\n".join(lines)
-
-
 def and_exercise(dtype=torch.float64) -> dict:
     """003's AND exercise: X with x_0 = 1 in the table's row order, t = x1 AND x2,
-    w0 = (-1.2, -0.3, -0.4), lr = 0.9 (keyword arguments of `perceptron_train`)."""
+    w0 = (-1.2, -0.3, -0.4), lr = 0.9 (keyword arguments of `perceptron_train`). Catalog: E2."""
     return {
         "X": torch.tensor([[1.0, 1, 0], [1, 0, 1], [1, 0, 0], [1, 1, 1]], dtype=dtype),
         "t": torch.tensor([0.0, 0, 0, 1], dtype=dtype),
@@ -392,7 +345,7 @@ def connection_graph(module: nn.Module) -> list[tuple]:
 
 
 def is_feed_forward(module: nn.Module) -> bool:
-    """True iff the module's connection graph has a topological order (graphlib). B8."""
+    """True iff the module's connection graph has a topological order (graphlib). Catalog: B8."""
     preds: dict = {}
     for u, v in connection_graph(module):
         preds.setdefault(v, set()).add(u)
@@ -429,7 +382,7 @@ class RecurrentBTU(nn.Module):
 
 
 class InhibitoryUnit(nn.Module):
-    """Rate `max(0, b + w . x)` with b > 0 and every w_k <= 0 (003's cortical unit). E8.
+    """Rate `max(0, b + w . x)` with b > 0 and every w_k <= 0 (003's cortical unit). Catalog: E8.
 
     `F.relu` of a frozen `nn.Linear`. Input (N, K) of rates >= 0 -> rates (N,).
     """

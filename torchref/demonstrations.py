@@ -6,6 +6,13 @@ Imports torch, `torchref.mlp` (the project's MLP), `torchref.classic` (the perce
 derivatives) for C11/D11/D12, batched `nn.Linear` threshold units for I5. The tests compare
 each with its scratch twin, or check the same claim independently where the two cannot agree
 bit for bit (two different L-BFGS implementations train different networks).
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: B3 -> torch.linalg:lstsq
+Catalog: B7 -> torch.optim:LBFGS
+Catalog: C11 -> torch.autograd.functional:hessian
+Catalog: D11 -> torch.nn.functional:mse_loss
+Catalog: D12 -> torch.nn.functional:binary_cross_entropy_with_logits
 """
 
 from __future__ import annotations
@@ -49,7 +56,10 @@ C11_T = torch.tensor([0.02, 0.98], dtype=torch.float64)
 
 
 def target_function(x: torch.Tensor) -> torch.Tensor:
-    """`0.5 + 0.3 sin(2 pi x) + 0.2 |x - 1/3|`, continuous on [0, 1] with values in [0, 1]."""
+    """`0.5 + 0.3 sin(2 pi x) + 0.2 |x - 1/3|`, continuous on [0, 1] with values in [0, 1].
+
+    Catalog: B3.
+    """
     return 0.5 + 0.3 * torch.sin(2 * torch.pi * x) + 0.2 * torch.abs(x - 1 / 3)
 
 
@@ -104,14 +114,20 @@ def universal_approximation(
 def circle_dataset(
     generator: torch.Generator, n: int, half_width: float = 4.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """n points uniform in [-half_width, half_width]^2, y = 1{3 <= x^2 + y^2 <= 8} (002)."""
+    """n points uniform in [-half_width, half_width]^2, y = 1{3 <= x^2 + y^2 <= 8} (002).
+
+    Catalog: B7.
+    """
     X = (torch.rand(n, 2, generator=generator, dtype=torch.float64) * 2 - 1) * half_width
     r2 = (X * X).sum(dim=1)
     return X, ((r2 >= 3) & (r2 <= 8)).to(torch.float64)
 
 
 def train_lbfgs(model: MLP, X: torch.Tensor, y: torch.Tensor, max_iter: int = 500) -> MLP:
-    """Full-batch `torch.optim.LBFGS` (strong Wolfe line search) on the model's head loss."""
+    """Full-batch `torch.optim.LBFGS` (strong Wolfe line search) on the model's head loss.
+
+    Catalog: B7.
+    """
     opt = torch.optim.LBFGS(
         model.parameters(), lr=1.0, max_iter=max_iter, history_size=20,
         line_search_fn="strong_wolfe", tolerance_grad=1e-9, tolerance_change=1e-14,
@@ -182,17 +198,17 @@ def circle_demo(
 
 
 def mse_sigmoid_loss(w: torch.Tensor, X: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """`1/(2m) sum (sigma(X w) - t)^2` = `F.mse_loss(...) / 2` (003's MSE). C11, D11."""
+    """`1/(2m) sum (sigma(X w) - t)^2` = `F.mse_loss(...) / 2` (003's MSE). Catalog: C11, D11."""
     return F.mse_loss(torch.sigmoid(X @ w), t) / 2
 
 
 def ce_sigmoid_loss(w: torch.Tensor, X: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """`F.binary_cross_entropy_with_logits(X w, t)` (mean over m). C11, D12."""
+    """`F.binary_cross_entropy_with_logits(X w, t)` (mean over m). Catalog: C11, D12."""
     return F.binary_cross_entropy_with_logits(X @ w, t)
 
 
 def loss_hessian(loss: Callable, w: torch.Tensor, X: torch.Tensor, t: torch.Tensor):
-    """d^2 loss / dw^2 by autograd (`torch.autograd.functional.hessian`): (d, d). C11."""
+    """d^2 loss / dw^2 by autograd (`torch.autograd.functional.hessian`): (d, d). Catalog: C11."""
     return torch.autograd.functional.hessian(lambda v: loss(v, X, t), w)
 
 
@@ -245,7 +261,10 @@ def nonconvexity_demo(grid: torch.Tensor | None = None) -> dict:
 
 
 def saturation_gradients(z: torch.Tensor, t: float = 1.0) -> dict:
-    """|dL/dw| of one sigmoid unit (x = 1) at each z, by autograd, for MSE and CE. D11, D12."""
+    """|dL/dw| of one sigmoid unit (x = 1) at each z, by autograd, for MSE and CE.
+
+    Catalog: D11, D12.
+    """
     out = {}
     for name, loss in (("mse", mse_sigmoid_loss), ("ce", ce_sigmoid_loss)):
         grads = []
@@ -259,7 +278,7 @@ def saturation_gradients(z: torch.Tensor, t: float = 1.0) -> dict:
 
 
 def unit_grad(unit: str, loss: str, w: torch.Tensor, X: torch.Tensor, t: torch.Tensor):
-    """dL/dw of one unit `y = g(X w)` by autograd, mean over the m examples. D11, D12.
+    """dL/dw of one unit `y = g(X w)` by autograd, mean over the m examples. Catalog: D11, D12.
 
     MSE: `F.mse_loss(y, t) / 2`. CE: sigmoid `F.binary_cross_entropy_with_logits(z, t)`;
     tanh: the same on 2z (`(1 + tanh z)/2 = sigma(2z)`); relu: `F.binary_cross_entropy(relu
@@ -287,7 +306,7 @@ def unit_grad(unit: str, loss: str, w: torch.Tensor, X: torch.Tensor, t: torch.T
 
 def one_hot_separators(n: int, dtype=torch.float64) -> tuple[nn.Linear, torch.Tensor]:
     """One BTU per labeling of n one-hot codes, as one `nn.Linear(n, 2^n)`: row k's weights
-    are `2 y_k - 1` and its bias 0, so `Step()(layer(I))` reproduces every labeling. I5.
+    are `2 y_k - 1` and its bias 0, so `Step()(layer(I))` reproduces every labeling. Catalog: I5.
 
     Returns the layer and the labelings (2^n, n). Applying `Step()(layer(torch.eye(n)))`
     gives (n, 2^n) = labelings.T (`torchref.activations.Step`).

@@ -5,6 +5,9 @@ Imports torch and `scratch.validation` only. torch's own dropout (`nn.Dropout`,
 in eval mode. The notes (002 §4.4.3) drop units while training and multiply by the keep
 probability 1 - p at test time; `ClassicDropout` does that. `torchref.mlp.MLP` uses it for
 `dropout_kind="classic"`.
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: H3 -> torch.nn:Dropout, torch.nn.functional:dropout
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ def classic_dropout(
 
     `mask` (0/1, shape of x) is used as given when passed; otherwise one is drawn. Autograd
     gives dx = dout * mask (training) or dout * (1 - p) (test).
+    Catalog: H3.
     """
     p = P_RANGE.check("p", p)
     if not training:
@@ -70,6 +74,7 @@ def inverted_dropout(
 
     Without a mask this is `torch.nn.functional.dropout` itself; with one it is the same formula
     applied to the given mask (torch's dropout takes no mask argument).
+    Catalog: H3.
     """
     p = P_RANGE.check("p", p)
     if not training:
@@ -84,6 +89,7 @@ class ClassicDropout(nn.Module):
 
     `forward(x, mask=None)`: pass a 0/1 mask to fix the dropped units (tests do); otherwise the
     mask is drawn from torch's global RNG (or `generator`, if given at construction).
+    Catalog: H3.
     """
 
     def __init__(self, p: float = 0.5, generator: torch.Generator | None = None) -> None:
@@ -104,6 +110,7 @@ def classic_to_inverted_weights_(linear: nn.Linear, p: float) -> nn.Linear:
 
     After it, a network that used `ClassicDropout(p)` before `linear` computes the same function
     with `nn.Dropout(p)` instead, in train() with the same mask and in eval().
+    Catalog: H3.
     """
     p = P_RANGE.check("p", p)
     linear.weight.mul_(1.0 - p)

@@ -5,6 +5,9 @@ Imports torch, `torchref.mlp` (heads) and `scratch.validation`. The Lightning ap
 Lightning's own `EarlyStopping` callback, which follows the same rule as
 `fit_with_early_stopping` (improvement iff loss < best - min_delta; stop after `patience`
 epochs without one).
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: H5 -> torch.nn.functional:softshrink
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def fit_with_early_stopping(
     `patience` epochs without one or at a non-finite loss. The model ends with the weights of
     its best epoch (`load_state_dict` of a deep copy taken then). Returns a dict with
     "history" (validation losses), "best", "best_epoch", "stopped_epoch" (None if it ran out).
+    Catalog: H1.
     """
     max_epochs = _check_count("max_epochs", max_epochs)
     patience = _check_count("patience", patience)
@@ -85,6 +89,7 @@ class Ensemble(nn.Module):
     Members return logits (like `torchref.mlp.MLP`); `head` turns each member's logits into
     predictions (softmax for "multiclass", sigmoid for "binary", identity for "regression")
     before averaging, so probabilities, not logits, are averaged.
+    Catalog: H2.
     """
 
     def __init__(self, members: Sequence[nn.Module], head: str = "multiclass") -> None:
@@ -113,6 +118,7 @@ def capacity_sweep(
     For each width h: hidden = relu(F.linear(X, W1[:h], b1[:h])); the output layer is the
     minimum-norm least-squares fit of the one-hot targets (`torch.linalg.lstsq`, driver
     "gelsd"). Returns tensors "width", "train_error", "val_error", "train_mse", "val_mse".
+    Catalog: H4.
     """
     K = int(max(int(y_train.max()), int(y_val.max()))) + 1
     Y, Y_val = F.one_hot(y_train, K).to(X_train.dtype), F.one_hot(y_val, K).to(X_val.dtype)
@@ -146,6 +152,7 @@ def regularized_least_squares(
     "l1_subgradient": autograd of + lam ||w||_1 (torch's d|w|/dw at 0 is 0 = sign(0));
     "l1_proximal": a step on the smooth loss, then `F.softshrink(w, lr * lam)`;
     "none": the smooth loss alone. Returns w (d,).
+    Catalog: H5.
     """
     PENALTIES.check("penalty", penalty)
     lam, lr = NONNEG.check("lam", lam), POSITIVE.check("lr", lr)

@@ -6,6 +6,10 @@ those names can be evaluated by both engines node for node; torch autograd then 
 node's adjoint (`Tensor.retain_grad`). This is verify's second opinion: no custom autograd.
 
 Imports torch and `torchref.activations` only (never scratch).
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: D1, D2, D8, D9, D10, D13 -> torch.autograd:grad
+Catalog: D10 -> torch.nn:Sigmoid
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def evaluate(
     with `requires_grad=True`); every other tensor keeps its `.grad` after `backward()`
     (`retain_grad`), so each node's adjoint can be read. Constants take the dtype of the
     inputs and need no gradient.
+    Catalog: D13.
     """
     dtype = next(iter(inputs.values())).dtype if inputs else torch.float64
     memo: dict[int, torch.Tensor] = {}

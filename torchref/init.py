@@ -18,6 +18,10 @@ torch_default  (not in the notes)              nothing; nn.Linear's own kaiming_
 The notes' "Xavier" (std 1/sqrt(n_in)) is NOT `xavier_normal_`, whose std is
 sqrt(2/(n_in + n_out)) (Glorot & Bengio's fan average); the two agree only when n_in = n_out.
 kaiming_normal_ draws N(0, (gain/sqrt(fan_in))^2) with gain 1 for "linear", sqrt(2) for "relu".
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: G3 -> torch.nn.init:kaiming_normal_, torch.nn.init:normal_, torch.nn.init:uniform_
+Catalog: G3 -> torch.nn.init:zeros_
 """
 
 from __future__ import annotations
@@ -41,7 +45,10 @@ def init_weight_(
     std: float | None = None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Fill a (n_out, n_in) weight in place by `scheme` (see the module's table); returns it."""
+    """Fill a (n_out, n_in) weight in place by `scheme` (see the module's table); returns it.
+
+    Catalog: G3.
+    """
     std = check_init_scheme(scheme, std, SCHEMES)
     if weight.dim() != 2:
         raise ValueError(f"weight must be (n_out, n_in), got shape {tuple(weight.shape)}")
@@ -72,6 +79,7 @@ def initialize(
     Layers are visited in `module.modules()` order, so a seeded `generator` reproduces the same
     weights. "torch_default" changes nothing. Unknown schemes raise
     `unknown scheme 'x'; valid choices: 'zeros', 'normal', ...`.
+    Catalog: G3.
     """
     std = check_init_scheme(scheme, std, SCHEMES)
     if scheme == "torch_default":

@@ -10,6 +10,13 @@ ONE place: `to_numpy_params` / `load_numpy_params`, in `scratch.mlp`'s order
 Loss reduction (the same as `scratch.mlp.head_loss`): sum over the outputs of one example,
 mean over the N examples. With one output, regression and binary equal torch's default
 `reduction="mean"`; with K outputs they are K times it.
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: B1 -> torch.nn:Linear
+Catalog: B10 -> torch.nn.functional:binary_cross_entropy_with_logits
+Catalog: D3, D4, D5, D6, D7 -> torch.autograd:grad
+Catalog: D5 -> torch.nn.functional:mse_loss
+Catalog: D6 -> torch.nn.functional:binary_cross_entropy_with_logits
 """
 
 from __future__ import annotations
@@ -63,7 +70,8 @@ class MLP(nn.Module):
     """Multilayer perceptron: hidden blocks Linear -> [BatchNorm1d] -> activation -> [dropout],
     then an output Linear. `forward` returns logits (N, n_out); `predict` applies the head.
 
-    Catalog: B1 (000 `z_i = phi(W_i z_{i-1} + b_i)`), B4 (heads), B11 (shapes). Scratch twin:
+    Catalog: B1 (000 `z_i = phi(W_i z_{i-1} + b_i)`), B2, B4 (heads), B5, B6, B9, B10, B11.
+    Scratch twin:
     `scratch.mlp.mlp_forward` / `mlp_backward` / `head_loss`, with the same parameters in the
     same order (`to_numpy_params`). `activation` is one name of
     `torchref.activations.get_activation_module` or one per hidden layer; `head` is
@@ -109,13 +117,17 @@ class MLP(nn.Module):
         return self.net(x)
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """The head's output: identity, sigmoid or softmax of the logits, (N, n_out)."""
+        """The head's output: identity, sigmoid or softmax of the logits, (N, n_out).
+
+        Catalog: B4.
+        """
         return head_output(self(x), self.head)
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor, l2: float = 0.0) -> torch.Tensor:
         """`head_loss(logits, y, head) + l2/(2N) sum ||W||^2` over the Linear weights (C4).
 
         Biases (and batch-norm parameters) are not penalized, as in the notes' cost.
+        Catalog: B4, C4, D4, D7.
         """
         out = head_loss(logits, y, self.head)
         l2 = check_interval("l2", l2, _NONNEG)
@@ -139,7 +151,8 @@ def _dropout_module(p: float, kind: str) -> nn.Module:
 
 def head_output(logits: torch.Tensor, head: str) -> torch.Tensor:
     """Prediction from logits (B4): identity (regression), sigmoid (binary), softmax over
-    dim 1 (multiclass). Shapes: (N, K) -> (N, K). Scratch twin: `scratch.mlp.head_output`."""
+    dim 1 (multiclass). Shapes: (N, K) -> (N, K). Scratch twin: `scratch.mlp.head_output`.
+    Catalog: B4."""
     HEADS.check("head", head)
     if head == "regression":
         return logits
@@ -193,6 +206,7 @@ def head_loss(logits: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
     multiclass: `F.cross_entropy(logits, y)` (mean over N).
     Sum over outputs, mean over examples, as `scratch.mlp.head_loss`.
     Shapes: logits (N, K); y (N, K) floats (or (N,) when K = 1), labels (N,) for multiclass.
+    Catalog: B4.
     """
     HEADS.check("head", head)
     y = _targets(logits, y, head)
@@ -213,6 +227,7 @@ def l2_cost(model: nn.Module, lam: float, m: int) -> torch.Tensor:
     """`lam/(2m) sum_l ||W_l||^2` over the Linear weights of `model`, biases excluded (C4).
 
     Scratch twin: `scratch.mlp.l2_cost`.
+    Catalog: C4.
     """
     lam = check_interval("l2", lam, _NONNEG)
     return lam / (2 * m) * sum(layer.weight.pow(2).sum() for layer in linear_layers(model))
@@ -222,6 +237,7 @@ def to_numpy_params(model: nn.Module) -> list[np.ndarray]:
     """`[W1, b1, W2, b2, ...]` of the model's Linear layers as NumPy copies (scratch order).
 
     W_l is `layer.weight` (n_l, n_{l-1}), b_l is `layer.bias` (n_l,); the dtype is kept.
+    Catalog: B11.
     """
     layers = linear_layers(model)
     if not layers:
@@ -240,6 +256,7 @@ def load_numpy_params(model: nn.Module, params) -> nn.Module:
     The model is cast to the arrays' dtype first (float64 arrays make a float64 model), so a
     parity test compares like with like. Validates the count and every shape before copying
     anything (no half-loaded model). Returns the model.
+    Catalog: B11.
     """
     layers = linear_layers(model)
     if isinstance(params, np.ndarray) or not isinstance(params, Sequence):

@@ -5,6 +5,9 @@ Imports torch and `scratch.validation` only. The notes' training-time transform 
 at test time: torch uses an exponential running average with the unbiased variance, the notes
 (002 §4.3.3) "an average of the last few mini-batches". `LastKBatchNorm` implements the latter
 with `F.batch_norm`, so autograd provides the backward.
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: G4 -> torch.nn:BatchNorm1d, torch.nn:BatchNorm2d
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class LastKBatchNorm(nn.Module):
     nn.BatchNorm); (mu_B, sigma_B^2) are pushed into a ring buffer of k slots (sigma_B^2 biased,
     or times m/(m-1) with `unbiased=True`). Eval: normalize with the buffer's averages (mean 0,
     variance 1 before any training batch). Input (N, C), (N, C, L) or (N, C, H, W).
+    Catalog: G4.
     """
 
     def __init__(

@@ -24,6 +24,18 @@ build it from YAML (`class_path: torchref.optim.NotesAdam`, `init_args: {lr: 0.0
 `make_optimizer(name, params, **hparams)` builds any entry of `OPTIMIZERS` by name.
 Style after torch/optim/adam.py: the algorithm in the class docstring, a functional update,
 constructor validation with torch's words ("Invalid learning rate: -1.0").
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: F1, F2, F5, F6, F7, F8, F9, F10, F16, F18, F19, F20 -> torch.optim:SGD
+Catalog: F3, F4 -> torch.autograd:grad
+Catalog: F5 -> torch.nn.functional:mse_loss
+Catalog: F6 -> torch.nn.functional:binary_cross_entropy_with_logits
+Catalog: F7 -> torch:abs, torch.optim.lr_scheduler:LambdaLR
+Catalog: F8 -> torch.utils.data:DataLoader
+Catalog: F12 -> torch.optim:Adagrad
+Catalog: F13 -> torch.optim:RMSprop
+Catalog: F14 -> torch.optim:Adam
+Catalog: F17 -> torch:abs
 """
 
 from __future__ import annotations
@@ -101,6 +113,7 @@ def notes_sgd(
 
     `grads` already hold any L2/L1 terms and, for Nesterov, were taken at the look-ahead
     point; `momentum_buffers` hold the notes' `m` (None entries are ignored when momentum = 0).
+    Catalog: F1, F9.
     """
     for p, g, buf in zip(params, grads, momentum_buffers, strict=True):
         if momentum == 0.0:
@@ -120,7 +133,10 @@ def notes_rmsprop(
     beta: float,
     eps0: float,
 ) -> None:
-    """`alpha <- beta alpha + (1 - beta) g^2`, `w <- w - eps g / sqrt(alpha + eps0)`, in place."""
+    """`alpha <- beta alpha + (1 - beta) g^2`, `w <- w - eps g / sqrt(alpha + eps0)`, in place.
+
+    Catalog: F13.
+    """
     for p, g, sq in zip(params, grads, square_avgs, strict=True):
         sq.mul_(beta).addcmul_(g, g, value=1.0 - beta)
         p.addcdiv_(g, (sq + eps0).sqrt_(), value=-lr)
@@ -142,6 +158,7 @@ def notes_adam(
     """002's Adam, in place: beta1 decays `alpha` (exp_avg_sq), beta2 decays `m` (exp_avg).
 
     `steps` are the step numbers i (from 1) of this update, one per parameter.
+    Catalog: F14.
     """
     for p, g, m, alpha, i in zip(params, grads, exp_avgs, exp_avg_sqs, steps, strict=True):
         alpha.mul_(beta1).addcmul_(g, g, value=1.0 - beta1)

@@ -33,7 +33,7 @@ def _check_X(X: torch.Tensor, n_features: int | None = None) -> torch.Tensor:
 
 
 class Standardize(nn.Module):
-    """X_i <- (X_i - mu_i)/sigma_i with training mu, sigma (ddof=0; sigma = 0 -> 1). G1."""
+    """X_i <- (X_i - mu_i)/sigma_i with training mu, sigma (ddof=0; sigma = 0 -> 1). Catalog: G1."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,6 +61,7 @@ class PCATransform(nn.Module):
     "whiten":      (X - mu) U diag(lambda + eps)^(-1/2)      covariance I
     "zca":         (X - mu) U diag(lambda + eps)^(-1/2) U^T  covariance I, original axes
     U holds the top `n_components` eigenvectors (all by default) of the covariance (ddof=1).
+    Catalog: G2.
     """
 
     def __init__(self, mode: str = "whiten", n_components: int | None = None, eps: float = 0.0):

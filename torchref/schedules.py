@@ -15,6 +15,11 @@ on: epochs or updates (Lightning: `"interval": "epoch"` or `"step"`).
   warmup                LinearLR(start_factor, 1, total_iters)             warm-up (F15)
   warmup_exponential    SequentialLR([LinearLR, ExponentialLR], [T])       warm-up, then b.
   warmup_inverse_time   SequentialLR([LinearLR, LambdaLR], [T])            warm-up, then c.
+
+Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
+Catalog: F11 -> torch.optim.lr_scheduler:StepLR, torch.optim.lr_scheduler:ExponentialLR
+Catalog: F11 -> torch.optim.lr_scheduler:LambdaLR
+Catalog: F15 -> torch.optim.lr_scheduler:LinearLR, torch.optim.lr_scheduler:SequentialLR
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class InverseTimeDecay:
 
     An object rather than a lambda so `LambdaLR.state_dict()` saves `k` (it skips plain
     functions) and Lightning checkpoints can be pickled.
+    Catalog: F11.
     """
 
     k: float
@@ -79,19 +85,28 @@ def step_lr(optimizer: Optimizer, step_size: int, gamma: float) -> StepLR:
 
 
 def exponential_lr(optimizer: Optimizer, k: float) -> ExponentialLR:
-    """Exponential decay `eps0 e^{-k t}` as `ExponentialLR(gamma=e^{-k})` (002 §4.3.5 b.). F11."""
+    """Exponential decay `eps0 e^{-k t}` as `ExponentialLR(gamma=e^{-k})` (002 §4.3.5 b.).
+
+    Catalog: F11.
+    """
     k = check_interval("k", k, _NONNEG)
     return ExponentialLR(optimizer, gamma=math.exp(-k))
 
 
 def inverse_time_lr(optimizer: Optimizer, k: float) -> LambdaLR:
-    """1/t decay `eps0 / (1 + k t)` as `LambdaLR(InverseTimeDecay(k))` (002 §4.3.5 c.). F11."""
+    """1/t decay `eps0 / (1 + k t)` as `LambdaLR(InverseTimeDecay(k))` (002 §4.3.5 c.).
+
+    Catalog: F11.
+    """
     k = check_interval("k", k, _NONNEG)
     return LambdaLR(optimizer, InverseTimeDecay(k))
 
 
 def warmup_lr(optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.1) -> LinearLR:
-    """Linear warm-up from `start_factor * eps0` to eps0 in `warmup_steps` (002 §4.3.5). F15."""
+    """Linear warm-up from `start_factor * eps0` to eps0 in `warmup_steps` (002 §4.3.5).
+
+    Catalog: F15.
+    """
     _count("warmup_steps", warmup_steps)
     check_interval("start_factor", start_factor, _FACTOR)
     return LinearLR(
@@ -106,7 +121,10 @@ def warmup_then(
     start_factor: float = 0.1,
     **then_hparams,
 ) -> SequentialLR:
-    """Warm-up for `warmup_steps`, then `then(optimizer, **then_hparams)` from its own t = 0."""
+    """Warm-up for `warmup_steps`, then `then(optimizer, **then_hparams)` from its own t = 0.
+
+    Catalog: F11, F15.
+    """
     warm = warmup_lr(optimizer, warmup_steps, start_factor)
     decay = then(optimizer, **then_hparams)
     return SequentialLR(optimizer, [warm, decay], milestones=[warmup_steps])

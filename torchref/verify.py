@@ -249,6 +249,7 @@ def verify(
 
     `at` maps variable names to numbers or vectors; `claims` are (variable, expression) pairs.
     Raises VerifyError (a ValueError) for bad input, domain errors included.
+    Catalog: D8, D13.
     """
     tree = parse(expression)
     try:
