@@ -12,13 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from torchref.catalog import CATALOG
+from torchref.catalog import CATALOG, parse_tag
 from torchref.report.recordfile import id_key
 
 # Float dtypes the index gives a column each; other dtypes (int64, bool: exact comparisons)
 # are counted and shown per test.
 FLOAT_DTYPES = ("float64", "float32")
-_ID_LIST = r"[A-Z]\d+(?:\s*(?:,|/|-|–|and)\s*[A-Z]?\d+)*"
 _ID_OR_RANGE = re.compile(r"\b([A-Z])(\d{1,3})(?:\s*[-–]\s*(?:\1)?(\d{1,3}))?\b")
 
 
@@ -102,8 +101,8 @@ class Page:
 
     @property
     def seed_section(self) -> str:
-        with_section = [s for s in self.sections if "§" in s]
-        return (with_section or self.sections or [self.source])[0]
+        """The formula callable's section, else the first one tagged, else the documents."""
+        return (self.sections or [self.source])[0]
 
     @property
     def comparisons(self) -> int:
@@ -128,7 +127,6 @@ class Page:
 
 def build_pages(record: dict, root: Path) -> list[Page]:
     """One page per catalog ID, plus one per ID that only the record's markers name."""
-    docstrings = _docstrings_by_id()
     errata = _sections(root / "docs" / "errata.md")
     demos = _sections(root / "docs" / "demonstrations.md")
     tests_by_id = _tests_by_id(record)
@@ -136,10 +134,9 @@ def build_pages(record: dict, root: Path) -> list[Page]:
     known = set()
     for entry in CATALOG:
         known.add(entry.id)
-        pages.append(_page(entry.id, entry, tests_by_id.get(entry.id, []), docstrings, errata,
-                           demos, root))
+        pages.append(_page(entry.id, entry, tests_by_id.get(entry.id, []), errata, demos, root))
     for extra in sorted(set(tests_by_id) - known, key=id_key):
-        pages.append(_page(extra, None, tests_by_id[extra], docstrings, errata, demos, root))
+        pages.append(_page(extra, None, tests_by_id[extra], errata, demos, root))
     return pages
 
 
@@ -156,14 +153,19 @@ def ids_in(text: str) -> set[str]:
 
 
 def catalog_sections(doc: str, entry_id: str) -> list[str]:
-    """The seed sections the `Catalog: <IDs> (<section>)` lines of a docstring give this ID."""
+    """The seed sections the `Catalog: <IDs> (<section>)` tags of a docstring give this ID.
+
+    The tag grammar is the catalog's (`torchref.catalog.parse_tag`); the section is the
+    bracket that follows the ID list, before the tag's sentence ends.
+    """
     out = []
-    for m in re.finditer(rf"Catalog:\s*({_ID_LIST})", doc):
-        if entry_id not in ids_in(m.group(1)):
+    for m in re.finditer(r"\bCatalog:", doc):
+        ids, targets, _ = parse_tag(doc[m.end():])
+        if entry_id not in ids or targets:
             continue
-        rest = doc[m.end():].lstrip()
-        if rest.startswith("("):
-            section = _balanced(rest)
+        sentence = re.split(r"\.(?:\s|$)", doc[m.end():], maxsplit=1)[0]
+        if "(" in sentence:
+            section = _balanced(sentence[sentence.index("("):])
             if section:
                 out.append(" ".join(section.split()))
     return out
@@ -198,31 +200,18 @@ def load_source(ref: str, root: Path) -> Source:
 # ---- the parts ------------------------------------------------------------------------------
 
 
-def _page(entry_id, entry, tests, docstrings, errata, demos, root) -> Page:
+def _page(entry_id, entry, tests, errata, demos, root) -> Page:
     scratch_refs = tuple(entry.scratch) if entry else ()
     torch_refs = tuple(entry.torch) if entry else ()
-    # Docstrings that name this ID in a `Catalog:` line (scratch side).
-    scratch_docs = [(r, d) for r, d in docstrings.get(entry_id, []) if r.startswith("scratch.")]
-    naming = dict(scratch_docs)
+    # The catalog lists exactly the scratch callables whose docstring tags name this ID.
     sources_scratch = [load_source(r, root) for r in scratch_refs]
-    # The formula: the first listed scratch callable whose docstring names this ID, else the
-    # first listed one with a docstring, else any scratch docstring that names the ID.
-    first = next((s for s in sources_scratch if s.ref in naming), None) or next(
-        (s for s in sources_scratch if s.doc), None
-    )
-    formula_ref, formula = (first.ref, first.doc) if first else (
-        scratch_docs[0] if scratch_docs else (None, "")
-    )
-    differs = []
-    for _, doc in scratch_docs or [(formula_ref, formula)]:
-        for sentence in torch_sentences(doc or ""):
-            if sentence not in differs:
-                differs.append(sentence)
-    sections: list[str] = []
-    for _, doc in scratch_docs:
-        for s in catalog_sections(doc, entry_id):
-            if not any(s in known for known in sections):  # "002 §4.1.2" after a longer one
-                sections = [k for k in sections if k not in s] + [s]
+    documented = [s for s in sources_scratch if s.doc]
+    # The formula: the first of them (file order: the forward function before its gradient).
+    formula_ref, formula = (documented[0].ref, documented[0].doc) if documented else (None, "")
+    differs = list(dict.fromkeys(t for s in documented for t in torch_sentences(s.doc)))
+    found = list(dict.fromkeys(c for s in documented for c in catalog_sections(s.doc, entry_id)))
+    # In order, the formula's first; "002 §4.1.2" is dropped beside "002 §4.1.2 "Sigmoid"".
+    sections = [s for s in found if not any(s != t and s in t for t in found)]
     run = {t.name for t in tests}
     return Page(
         id=entry_id,
@@ -261,48 +250,6 @@ def _tests_by_id(record: dict) -> dict[str, list[TestResult]]:
         for entry_id in ids_of[name]:
             out.setdefault(entry_id, []).append(result)
     return out
-
-
-def _docstrings_by_id() -> dict[str, list[tuple[str, str]]]:
-    """(ref, docstring) of every scratch and torchref callable whose docstring names an ID.
-
-    Read from the catalog's callables and, for IDs a docstring names that the catalog does not
-    list there, from every public callable of the modules the catalog names.
-    """
-    refs = {r for e in CATALOG for r in (*e.scratch, *e.torch)
-            if r.startswith(("scratch.", "torchref."))}
-    modules = {r.partition(":")[0] for r in refs}
-    for name in sorted(modules):
-        try:
-            module = importlib.import_module(name)
-        except Exception:  # noqa: BLE001, S112 -- an unimportable module: its refs say why
-            continue
-        for attr, obj in vars(module).items():
-            if (inspect.isfunction(obj) or inspect.isclass(obj)) and \
-                    getattr(obj, "__module__", None) == name and not attr.startswith("_"):
-                refs.add(f"{name}:{attr}")
-    out: dict[str, list[tuple[str, str]]] = {}
-    for ref in sorted(refs):
-        src = _resolve(ref)
-        doc = inspect.getdoc(src) if src is not None else None
-        if not doc:
-            continue
-        for m in re.finditer(rf"Catalog:\s*({_ID_LIST})", doc):
-            for entry_id in ids_in(m.group(1)):
-                if ref not in [r for r, _ in out.get(entry_id, [])]:
-                    out.setdefault(entry_id, []).append((ref, doc))
-    return out
-
-
-def _resolve(ref: str):
-    module_name, _, qualname = ref.partition(":")
-    try:
-        obj = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except Exception:  # noqa: BLE001 -- unresolvable: no docstring to read
-        return None
-    return obj
 
 
 def _sections(path: Path) -> list[DocSection]:
