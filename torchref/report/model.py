@@ -153,10 +153,10 @@ def ids_in(text: str) -> set[str]:
 
 
 def catalog_sections(doc: str, entry_id: str) -> list[str]:
-    """The seed sections the `Catalog: <IDs> (<section>)` tags of a docstring give this ID.
+    """The seed sections that the catalog tags of a docstring give this ID.
 
     The tag grammar is the catalog's (`torchref.catalog.parse_tag`); the section is the
-    bracket that follows the ID list, before the tag's sentence ends.
+    bracket that follows the tag's ID list, before the tag's sentence ends.
     """
     out = []
     for m in re.finditer(r"\bCatalog:", doc):
