@@ -26,6 +26,7 @@ and it holds no test assertions to rewrite.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import platform
@@ -166,6 +167,7 @@ class _Recorder:
         self.current: dict | None = None  # (site, kind, dtype) -> aggregate, of the running test
         self.tests: dict[str, dict] = {}  # nodeid -> record (filled from the reports)
         self._catalog_ids: dict[str, list[str]] | None = None
+        self._paths: dict[str, str] = {}
 
     # -- session --
     def pytest_configure(self, config):  # called at once for a plugin registered this late
@@ -275,12 +277,15 @@ class _Recorder:
             frame = frame.f_back
         if frame is None:
             return "?"
-        path = Path(frame.f_code.co_filename)
-        try:
-            path = path.relative_to(self.root)
-        except ValueError:
-            pass
-        return f"{path.as_posix()}:{frame.f_lineno}"
+        return f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+    def _relative(self, filename: str) -> str:
+        if filename not in self._paths:  # a few files, thousands of comparisons: cache
+            path = Path(filename)
+            with contextlib.suppress(ValueError):
+                path = path.relative_to(self.root)
+            self._paths[filename] = path.as_posix()
+        return self._paths[filename]
 
     def _ids(self, item) -> list[str]:
         # The marker is exact (it may sit on one parameter); the catalog's lists name whole
