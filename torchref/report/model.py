@@ -87,7 +87,6 @@ class Page:
     source: str  # the seed documents, as the catalog lists them
     status: str
     note: str
-    in_catalog: bool
     sections: list[str]  # seed sections from the scratch docstrings' `Catalog:` lines
     formula: str  # the primary scratch callable's docstring
     formula_ref: str | None
@@ -219,7 +218,6 @@ def _page(entry_id, entry, tests, errata, demos, root) -> Page:
         source=entry.source if entry else "",
         status=entry.status if entry else "unlisted",
         note=entry.note if entry else "",
-        in_catalog=entry is not None,
         sections=sections,
         formula=formula,
         formula_ref=formula_ref,
