@@ -24,7 +24,7 @@ from pathlib import Path
 from benchmarks.common import SCHEMA, load_average, machine, threads, usable_cores, write_json
 from benchmarks.report import render_markdown, render_text, update_readme
 
-# name -> module; the order is the (cases 1-6)
+# name -> module, in the order of docs/performance.md
 CASES = {
     "mlp_step": "benchmarks.mlp_step",
     "gemm_peak": "benchmarks.gemm_peak",
@@ -32,6 +32,7 @@ CASES = {
     "time_to_accuracy": "benchmarks.time_to_accuracy",
     "suite_cost": "benchmarks.suite_cost",
     "gpu": "benchmarks.gpu",
+    "startup": "benchmarks.startup",
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -221,16 +221,41 @@ def load_average() -> list[float]:
         return []
 
 
-def _cpuinfo() -> dict:
-    info: dict = {}
+def _cpu_fields() -> tuple[dict, str]:
+    """The first processor's fields in /proc/cpuinfo (empty off Linux), and the whole text."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return {"model": platform.processor() or platform.machine()}
+        return {}, ""
     first = text.split("\n\n", 1)[0]
     fields = dict(
         (k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in first.splitlines())
     )
+    return fields, text
+
+
+def machine_simd() -> set[str]:
+    """The CPU's feature flags (`avx2`, `avx512f`, ...); empty where /proc/cpuinfo is not."""
+    return set(_cpu_fields()[0].get("flags", "").split())
+
+
+# OpenBLAS kernel sets worth timing besides the one it picks by itself (OPENBLAS_CORETYPE),
+# and the CPU flags each needs: forced onto a CPU without them, the kernels would crash.
+CORETYPES = {"SkylakeX": ("avx512f", "avx512bw", "avx512vl"), "Haswell": ("avx2", "fma")}
+
+
+def other_coretypes(default_arch: str | None) -> list[str]:
+    """The kernel sets of `CORETYPES` this CPU runs, other than `default_arch`."""
+    simd = machine_simd()
+    return [name for name, flags in CORETYPES.items()
+            if all(f in simd for f in flags) and name.lower() != (default_arch or "").lower()]
+
+
+def _cpuinfo() -> dict:
+    info: dict = {}
+    fields, text = _cpu_fields()
+    if not fields:
+        return {"model": platform.processor() or platform.machine()}
     flags = set(fields.get("flags", "").split())
     info["model"] = fields.get("model name", platform.machine())
     info["mhz"] = fields.get("cpu MHz")

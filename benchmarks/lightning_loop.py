@@ -20,8 +20,8 @@ Lightning setups:
   bare      `Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
             enable_model_summary=False)`: Lightning's loop alone.
   defaults  `Trainer()` with Lightning's defaults (progress bar refreshed every step, model
-            summary, a checkpoint every epoch, a TensorBoard logger): what the issue calls "a
-            default Lightning setup".
+            summary, a checkpoint every epoch, a TensorBoard logger): a default Lightning
+            setup.
 Loaders: `memory` is the app's `TensorBatchLoader` (one gather per epoch, then slices);
 `dataloader` is a standard `torch.utils.data.DataLoader` over a `TensorDataset` (per-sample
 indexing and the default collate) with a sampler that yields the same permutation.
@@ -140,7 +140,7 @@ class PermutationSampler(torch.utils.data.Sampler):
     """A standard Sampler yielding the app's permutation of epoch e (`EpochSampler.order`)."""
 
     def __init__(self, n: int, shuffle: bool, seed: int) -> None:
-        from lightning_app.data import EpochSampler
+        from lightning_app.loader import EpochSampler
 
         self.inner = EpochSampler(n, shuffle, seed)
 

@@ -57,10 +57,16 @@ def _lines_gemm(case: dict) -> list[list[str]]:
         ratios = {r["name"]: r for r in row["ratios"]}
         main = ratios["scratch step / peak"]
         tgt, met = _target(main)
-        extra = (f"; GEMMs alone {_fmt_ratio(ratios['step GEMMs alone / peak'])}, "
+        extra = (f"; GEMMs alone {_fmt_ratio(ratios['step GEMMs alone / peak'])} "
+                 f"(batch-first layout "
+                 f"{_fmt_ratio(ratios['step GEMMs, batch-first layout / peak'])}), "
                  f"torch step {_fmt_ratio(ratios['torch step / peak'])}")
         out.append(["2 fraction of peak", row["name"], measured,
                     f"scratch step {_fmt_ratio(main)} of peak{extra}", tgt, met])
+        per = "; ".join(f"{p['label'].split(' (')[0]} {p['fraction_of_peak']:.0%}"
+                        for p in row["extra"]["products"])
+        out.append(["2 fraction of peak", row["name"] + ", each product alone",
+                    per, "of peak, each at its shape", "", ""])
     return out
 
 
@@ -154,6 +160,26 @@ def _lines_gpu(case: dict) -> list[list[str]]:
     return out
 
 
+def _lines_startup(case: dict) -> list[list[str]]:
+    phases, imports = case["rows"]
+    m = phases["median"]
+    r = {x["name"]: x for x in phases["ratios"]}
+    out = [["7 start-up", phases["name"],
+            f"{_t(m['command'])} in all: {_t(m['to_first_step'])} to the first training step "
+            f"({_t(m['to_fit_start'])} to fit start), {_t(m['training'])} training, "
+            f"{_t(m['after_training'])} after",
+            f"command/training {_fmt_ratio(r['command / training'])}", "", ""]]
+    pk = imports["extra"]["seconds_by_package"]
+    top = ", ".join(f"{name} {_t(v['before_first_step'] + v['after'])}"
+                    for name, v in list(pk.items())[:6])
+    mi = imports["median"]
+    out.append(["7 start-up", imports["name"],
+                f"{_t(mi['imports_before_first_step'])} before the first step "
+                f"(+{_t(mi['imports_after'])} after); {top}",
+                f"{_fmt_ratio(imports['ratios'][0])} of start-up is imports", "", ""])
+    return out
+
+
 RENDER = {
     "mlp_step": _lines_mlp_step,
     "gemm_peak": _lines_gemm,
@@ -161,9 +187,10 @@ RENDER = {
     "time_to_accuracy": _lines_tta,
     "suite_cost": _lines_suite,
     "gpu": _lines_gpu,
+    "startup": _lines_startup,
 }
 NUMBER = {"mlp_step": 1, "gemm_peak": 2, "lightning_loop": 3, "time_to_accuracy": 4,
-          "suite_cost": 5, "gpu": 6}
+          "suite_cost": 5, "gpu": 6, "startup": 7}
 
 
 def table_lines(result: dict) -> list[list[str]]:

@@ -91,11 +91,16 @@ def in_process(workdir: Path) -> dict:
     }
 
 
+def fit_command(root: Path, *extra: str) -> list[str]:
+    """The README's `python -m lightning_app fit --config mlp_digits`, writing under `root`."""
+    return [sys.executable, "-m", "lightning_app", "fit", "--config", "mlp_digits",
+            "--trainer.logger.init_args.save_dir", str(root / "logs"),
+            "--checkpoint.dirpath", str(root / "checkpoints"), *extra]
+
+
 def command(workdir: Path) -> dict:
     root = Path(tempfile.mkdtemp(dir=workdir))
-    cmd = [sys.executable, "-m", "lightning_app", "fit", "--config", "mlp_digits",
-           "--trainer.logger.init_args.save_dir", str(root / "logs"),
-           "--checkpoint.dirpath", str(root / "checkpoints")]
+    cmd = fit_command(root)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600)
     wall = time.perf_counter() - t0

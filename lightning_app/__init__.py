@@ -1,4 +1,5 @@
 """The Lightning app: LightningModules, DataModules, callbacks, the CLI and its configs.
 
-Imports torchref, never scratch. Run `python -m lightning_app fit --config <config.yaml>`.
+Imports torchref and, of scratch, only scratch.validation (the valid ranges). Run
+`python -m lightning_app fit --config <config.yaml>`.
 """

@@ -1,5 +1,5 @@
 """Callbacks of the app: a guard against NaN/inf losses, TensorBoard histograms, gradient norms
-and figures, and a deterministic crash for resume tests.
+and figures.
 
 Imports torch, lightning, torchmetrics and matplotlib (lazily, only when a figure is drawn);
 never scratch.
@@ -11,23 +11,27 @@ per-step work is `FiniteLossGuard`'s one comparison (on a CPU scalar: no device 
 Figures read the held-out data through `ArrayDataModule.split("val")` and the module's own
 prediction methods (`predict_labels`, `class_scores`, `encode`, `forward`), so they cost one
 forward pass over the validation set when they are drawn.
+
+Every callback serves every model: one that does not apply (a confusion matrix of a
+regression, reconstructions of a classifier) says so once in the log and draws nothing. A
+figure, histogram or summary that fails logs the error and training goes on (`never_fatal`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-import os
-import signal
 
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
-from lightning.pytorch.utilities import grad_norm, rank_zero_warn
+from lightning.pytorch.utilities import grad_norm, rank_zero_info, rank_zero_warn
+
+from lightning_app.checks import check_count
 
 __all__ = [
     "NonFiniteLossError",
     "FiniteLossGuard",
-    "KillAtStep",
     "WeightsAndGradients",
     "ConfusionMatrixFigure",
     "DecisionBoundaryFigure",
@@ -35,6 +39,7 @@ __all__ = [
     "CodeTableFigure",
     "tensorboard_writer",
     "draw_stage_summary",
+    "never_fatal",
 ]
 
 
@@ -52,37 +57,41 @@ def tensorboard_writer(trainer: pl.Trainer):
     return None
 
 
-def _last_checkpoint(trainer: pl.Trainer) -> str:
-    cb = trainer.checkpoint_callback
-    path = getattr(cb, "last_model_path", "") or getattr(cb, "best_model_path", "")
-    return path or "none (no checkpoint was written before the failure)"
+@contextlib.contextmanager
+def never_fatal(what: str):
+    """Run a figure, histogram or log line; if it fails, log the error and go on."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 (a drawing must never stop training)
+        rank_zero_warn(f"{what} failed ({type(exc).__name__}: {exc}); training goes on")
+
+
+def all_finite(module: torch.nn.Module) -> bool:
+    """True if no parameter of `module` holds NaN or inf (one host sync)."""
+    params = [p.detach() for p in module.parameters()]
+    if not params:
+        return True
+    return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
 
 
 class FiniteLossGuard(pl.Callback):
     """Stops training with `NonFiniteLossError` as soon as the training loss is NaN or inf.
 
-    The check runs every `check_every_n_steps` steps (1: every step; on CUDA each check is a
-    device sync, so a larger value trades detection delay for speed). Independently, no
-    checkpoint is ever written from non-finite parameters (`on_save_checkpoint` refuses), so
-    the last checkpoint on disk is always a good one.
+    The loss is checked before its backward pass (`on_before_backward`): no gradient of a
+    non-finite loss reaches the optimizer, a histogram or a norm, and the weights are still
+    those that produced it. `lightning_app.checkpointing.RunCheckpoint` then writes them to
+    `last.ckpt` (if they are finite). The check runs every `check_every_n_steps` steps (1:
+    every step; on CUDA each check is a device sync, so a larger value trades detection delay
+    for speed). Independently, no checkpoint is ever written from non-finite parameters
+    (`on_save_checkpoint` refuses), so a checkpoint on disk always holds finite weights.
     """
 
     def __init__(self, check_every_n_steps: int = 1) -> None:
-        if isinstance(check_every_n_steps, bool) or not isinstance(check_every_n_steps, int) or (
-            check_every_n_steps < 1
-        ):
-            raise ValueError(
-                f"check_every_n_steps must be an integer >= 1, got {check_every_n_steps!r}"
-            )
-        self.check_every_n_steps = check_every_n_steps
+        self.check_every_n_steps = check_count("check_every_n_steps", check_every_n_steps)
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        # global_step was already incremented by this batch's optimizer step.
-        step = trainer.global_step
+    def on_before_backward(self, trainer, pl_module, loss) -> None:
+        step = trainer.global_step  # optimizer steps done so far
         if step % self.check_every_n_steps:
-            return
-        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        if loss is None:
             return
         loss = loss.detach()
         # A scalar loss (the usual case): one read instead of two tensor ops, ~0.3 us
@@ -91,12 +100,12 @@ class FiniteLossGuard(pl.Callback):
             return
         if loss.numel() != 1 and bool(torch.isfinite(loss).all()):
             return
+        batch = trainer.fit_loop.epoch_loop.batch_idx
         raise NonFiniteLossError(
-            f"the training loss became {float(loss.detach().float().mean())} at step {step} "
-            f"(epoch {trainer.current_epoch}, batch {batch_idx}); training stopped. "
-            f"Last good checkpoint: {_last_checkpoint(trainer)}. "
-            "Lower the learning rate, add gradient clipping (--trainer.gradient_clip_val) "
-            "or check the data."
+            f"the training loss became {float(loss.float().mean())} at step {step} "
+            f"(epoch {trainer.current_epoch}, batch {batch}); training stopped before that "
+            "step's update. Lower the learning rate, add gradient clipping "
+            "(--trainer.gradient_clip_val) or check the data."
         )
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
@@ -104,31 +113,12 @@ class FiniteLossGuard(pl.Callback):
             if not bool(torch.isfinite(p).all()):
                 raise NonFiniteLossError(
                     f"refusing to write a checkpoint at step {trainer.global_step}: parameter "
-                    f"{name!r} holds NaN/inf. Last good checkpoint: {_last_checkpoint(trainer)}."
+                    f"{name!r} holds NaN/inf"
                 )
 
 
-class KillAtStep(pl.Callback):
-    """Simulates a crash: SIGKILLs this process right before optimizer step `step` runs.
-
-    For resume tests and demonstrations: no handler, no flush, no checkpoint on the way
-    out, exactly what a power cut or the OOM killer does.
-    """
-
-    def __init__(self, step: int) -> None:
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"step must be an integer >= 0, got {step!r}")
-        self.step = step
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        if trainer.global_step == self.step:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
 def _check_every(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0 (0: never), got {value!r}")
-    return value
+    return check_count(name, value, low=0)  # 0: never
 
 
 class WeightsAndGradients(pl.Callback):
@@ -163,25 +153,39 @@ class WeightsAndGradients(pl.Callback):
             trainer.log_every_n_steps
         )
         if n and step % n == 0 and trainer.loggers:
-            norms = {k: float(v) for k, v in grad_norm(pl_module, self.norm_type).items()}
-            if norms:
-                for logger in trainer.loggers:
-                    logger.log_metrics(norms, step=step)
+            with never_fatal(f"gradient norms at step {step}"):
+                norms = {k: float(v) for k, v in grad_norm(pl_module, self.norm_type).items()}
+                if norms:
+                    for logger in trainer.loggers:
+                        logger.log_metrics(norms, step=step)
         if self._grad_hist_epoch == trainer.current_epoch or not self._histograms_due(trainer):
             return
         # The first step of a due epoch: one gradient histogram per parameter.
         self._grad_hist_epoch = trainer.current_epoch
         writer = tensorboard_writer(trainer)
         if writer is not None:
-            for name, p in pl_module.named_parameters():
-                if p.grad is not None:
-                    writer.add_histogram(f"gradients/{name}", p.grad.detach().cpu(), step)
+            grads = {f"gradients/{n}": p.grad for n, p in pl_module.named_parameters()
+                     if p.grad is not None}
+            self._histograms(writer, grads, step)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         writer = tensorboard_writer(trainer)
         if writer is not None and self._histograms_due(trainer):
-            for name, p in pl_module.named_parameters():
-                writer.add_histogram(f"weights/{name}", p.detach().cpu(), trainer.global_step)
+            weights = {f"weights/{n}": p for n, p in pl_module.named_parameters()}
+            self._histograms(writer, weights, trainer.global_step)
+
+    def _histograms(self, writer, tensors: dict[str, torch.Tensor], step: int) -> None:
+        # Only the finite values: a histogram of NaN/inf fails ("The histogram is empty"),
+        # and an overflowing run is the guard's to stop, not a drawing's.
+        for tag, t in tensors.items():
+            with never_fatal(f"histogram {tag} at step {step}"):
+                values = t.detach().float().flatten()
+                finite = values[torch.isfinite(values)].cpu()
+                if finite.numel() < values.numel():
+                    rank_zero_warn(f"{tag} at step {step}: {values.numel() - finite.numel()} "
+                                   "NaN/inf value(s) left out of the histogram")
+                if finite.numel():
+                    writer.add_histogram(tag, finite, step)
 
 
 # ---- figures --------------------------------------------------------------------------------
@@ -189,16 +193,38 @@ class WeightsAndGradients(pl.Callback):
 
 class _FigureCallback(pl.Callback):
     """Draws its figure every `every_n_epochs` validation epochs (0: never) and when training
-    ends, into TensorBoard (rank 0 only). Modules without the methods a figure needs
-    (`requires`) are skipped, so one callback list serves every stage of a pipeline."""
+    ends, into TensorBoard (rank 0 only).
+
+    A model the figure does not apply to (`skip_reason`: it lacks the methods in `requires`,
+    or its head or data do not suit the figure) is skipped, with one line in the log, so one
+    callback list serves every model and every stage of a pipeline. A figure that fails
+    logs the error; training goes on."""
 
     split = "val"
     requires: tuple[str, ...] = ()
 
     def __init__(self, every_n_epochs: int = 0) -> None:
         self.every_n_epochs = _check_every("every_n_epochs", every_n_epochs)
-        self._warned = False
+        self._skip: str | None = None
+        self._announced: str | None = None
         self._drawn_at: int | None = None  # global step of the last figure drawn
+
+    def skip_reason(self, trainer, pl_module) -> str | None:
+        """Why this figure does not apply to `pl_module` on this data, or None if it does."""
+        missing = [r for r in self.requires if not hasattr(pl_module, r)]
+        if missing:
+            return f"the model has no {', '.join(missing)}"
+        dm = trainer.datamodule
+        if dm is None or not hasattr(dm, "split"):
+            return "it needs an ArrayDataModule (lightning_app.data)"
+        return None
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        self._skip = self.skip_reason(trainer, pl_module)
+        if self._skip and self._skip != self._announced:
+            self._announced = self._skip  # once in the log, not again for the test after fit
+            rank_zero_info(f"{type(self).__name__}: not drawn for {type(pl_module).__name__} "
+                           f"({self._skip})")
 
     def on_validation_epoch_end(self, trainer, pl_module) -> None:
         n = self.every_n_epochs
@@ -218,25 +244,21 @@ class _FigureCallback(pl.Callback):
 
     def _draw(self, trainer, pl_module) -> None:
         writer = tensorboard_writer(trainer)
-        if writer is None or not all(hasattr(pl_module, r) for r in self.requires):
+        if writer is None or self._skip:
             return
-        dm = trainer.datamodule
-        if dm is None or not hasattr(dm, "split"):
-            if not self._warned:
-                rank_zero_warn(f"{type(self).__name__} needs an ArrayDataModule; no figure drawn")
-                self._warned = True
-            return
-        x, y = dm.split(self.split)
-        x = x.to(pl_module.device)
-        y = y.to(pl_module.device)
-        was_training = pl_module.training
-        pl_module.eval()
-        try:
-            with torch.no_grad():
-                self.render(writer, trainer.global_step, pl_module, x, y)
-        finally:
-            pl_module.train(was_training)
-        self._drawn_at = trainer.global_step
+        step = trainer.global_step
+        self._drawn_at = step  # also when it fails: not retried for the same step
+        with never_fatal(f"{type(self).__name__} at step {step}"):
+            x, y = trainer.datamodule.split(self.split)
+            x = x.to(pl_module.device)
+            y = y.to(pl_module.device)
+            was_training = pl_module.training
+            pl_module.eval()
+            try:
+                with torch.no_grad():
+                    self.render(writer, step, pl_module, x, y)
+            finally:
+                pl_module.train(was_training)
 
     def render(self, writer, step, pl_module, x, y) -> None:
         raise NotImplementedError
@@ -255,6 +277,12 @@ class ConfusionMatrixFigure(_FigureCallback):
     """
 
     requires = ("predict_labels", "n_classes")
+
+    def skip_reason(self, trainer, pl_module) -> str | None:
+        reason = super().skip_reason(trainer, pl_module)
+        if reason is None and pl_module.n_classes is None:
+            return "a regression has no classes"
+        return reason
 
     def render(self, writer, step, pl_module, x, y) -> None:
         from torchmetrics.functional import confusion_matrix
@@ -295,32 +323,46 @@ class DecisionBoundaryFigure(_FigureCallback):
 
     def __init__(self, every_n_epochs: int = 0, resolution: int = 150) -> None:
         super().__init__(every_n_epochs)
-        self.resolution = resolution
+        self.resolution = check_count("resolution", resolution, low=2)
+
+    def skip_reason(self, trainer, pl_module) -> str | None:
+        reason = super().skip_reason(trainer, pl_module)
+        if reason is not None:
+            return reason
+        if getattr(pl_module, "n_classes", None) is None:
+            return "a regression has no decision boundary"
+        d = trainer.datamodule.n_features
+        return None if d == 2 else f"it needs 2-D inputs, the data has {d} features"
 
     def render(self, writer, step, pl_module, x, y) -> None:
-        if x.shape[1] != 2:
-            if not self._warned:
-                rank_zero_warn("DecisionBoundaryFigure needs 2-D inputs; no figure drawn")
-                self._warned = True
-            return
         lo = x.min(dim=0).values - 0.5
         hi = x.max(dim=0).values + 0.5
         r = self.resolution
         g0 = torch.linspace(float(lo[0]), float(hi[0]), r, dtype=x.dtype, device=x.device)
         g1 = torch.linspace(float(lo[1]), float(hi[1]), r, dtype=x.dtype, device=x.device)
         grid = torch.cartesian_prod(g0, g1)  # (r*r, 2), first coordinate slowest
-        score = pl_module.class_scores(grid)[:, -1].reshape(r, r).T.cpu()  # (r, r): rows = y
+        scores = pl_module.class_scores(grid)  # (r*r, k)
+        k = scores.shape[1]
         fig = _figure(4.2, 3.6)
         ax = fig.add_subplot()
         extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
-        im = ax.imshow(score.numpy(), origin="lower", extent=extent, cmap="RdBu_r",
-                       vmin=0.0, vmax=1.0, aspect="auto")
-        ax.contour(g0.cpu().numpy(), g1.cpu().numpy(), score.numpy(), levels=[0.5],
-                   colors="k", linewidths=1.0)
         pts = x.cpu().numpy()
-        ax.scatter(pts[:, 0], pts[:, 1], c=y.cpu().numpy(), cmap="RdBu_r", s=8,
-                   edgecolors="k", linewidths=0.3)
-        fig.colorbar(im, ax=ax, label="P(class 1)")
+        if k == 2:
+            score = scores[:, 1].reshape(r, r).T.cpu()  # (r, r): rows = y
+            im = ax.imshow(score.numpy(), origin="lower", extent=extent, cmap="RdBu_r",
+                           vmin=0.0, vmax=1.0, aspect="auto")
+            ax.contour(g0.cpu().numpy(), g1.cpu().numpy(), score.numpy(), levels=[0.5],
+                       colors="k", linewidths=1.0)
+            ax.scatter(pts[:, 0], pts[:, 1], c=y.cpu().numpy(), cmap="RdBu_r", s=8,
+                       edgecolors="k", linewidths=0.3)
+            fig.colorbar(im, ax=ax, label="P(class 1)")
+        else:  # the predicted class of each point: k regions
+            pred = scores.argmax(dim=1).reshape(r, r).T.cpu()
+            im = ax.imshow(pred.numpy(), origin="lower", extent=extent, cmap="tab10",
+                           vmin=-0.5, vmax=9.5, aspect="auto", alpha=0.6)
+            ax.scatter(pts[:, 0], pts[:, 1], c=y.cpu().numpy(), cmap="tab10", vmin=-0.5,
+                       vmax=9.5, s=8, edgecolors="k", linewidths=0.3)
+            fig.colorbar(im, ax=ax, label="predicted class")
         ax.set_title(f"decision boundary (step {step})", fontsize=9)
         fig.tight_layout()
         writer.add_figure("figures/decision_boundary", fig, step)

@@ -1,46 +1,62 @@
-"""The app's command line: LightningCLI with the project's defaults, resume and reporting.
+"""The app's command line: LightningCLI with the project's defaults, resume rules and reporting.
 
-Imports lightning and the app's modules (which import torchref); never scratch.
+Imports lightning and the app's modules (which import torchref); of scratch, none.
 
     python -m lightning_app fit --config lightning_app/configs/mlp_digits.yaml
     python -m lightning_app fit --config xor            # a shipped config, by name
     python -m lightning_app fit --config mlp_digits --ckpt_path last   # resume the latest run
-    python -m lightning_app test --config mlp_digits --ckpt_path PATH.ckpt
+    python -m lightning_app test --config mlp_digits    # test the newest trained weights
     python -m lightning_app fit --config mlp_digits --print_config
 
 What it adds to LightningCLI:
 - `fit`/`validate`/`test`/`predict` without `--config` use the default config (mlp_digits);
   `--config NAME` finds a shipped config by name.
-- Always-on parts, configurable from YAML or flags: `--checkpoint.*` (ModelCheckpoint,
-  `save_last=True`), `--nan_guard.*` (FiniteLossGuard), atomic checkpoint files
-  (AtomicCheckpointIO) and the random state in every checkpoint (ExactResume).
-- `--ckpt_path last` continues the newest run of the config (same TensorBoard run
-  directory), unless a logger version is given.
+- Always-on parts, configurable from YAML or flags: `--checkpoint.*` (`RunCheckpoint`: a
+  ModelCheckpoint whose last.ckpt always holds the final weights), `--nan_guard.*`
+  (FiniteLossGuard), atomic checkpoint files (AtomicCheckpointIO) and the random state in
+  every checkpoint (ExactResume).
+- Checkpoint and resume rules (docs/app.md): `--ckpt_path last` is the newest intact
+  checkpoint of the config's runs (damaged files passed over with a warning; none: exit 2);
+  `fit` continues in that checkpoint's run folder and refuses changed model settings unless
+  `--allow_model_changes true`; `validate`/`test`/`predict` use `last` when no `--ckpt_path`
+  is given, the checkpoint's model settings, and log into its run folder.
+- A flag given on the command line wins over the config: one checkpoint trigger replaces the
+  config's other one, `--trainer.enable_progress_bar false` drops the config's bar.
 - After `fit`, the final weights are tested (`--test_after_fit false` to skip), and the CLI
-  prints the test metric, the log directory and the `tensorboard --logdir ...` command.
+  prints the test metric, the last checkpoint and the `tensorboard --logdir ...` command.
 - A model with stages (`StackedAutoencoderModule`) is fitted stage after stage, each stage a
   separate Trainer run logged under the run's directory (see `fit`).
-- Data and NaN errors end the program with one line on stderr and exit status 2/1 instead
-  of a traceback.
+- Bad input (a flag, a config value, a data file, an unwritable or full disk) ends the
+  program with one `error: ...` line naming the argument and exit status 2, before anything
+  is written, or with the run folder it created removed; a NaN/inf loss with exit status 1
+  and the last good checkpoint; Ctrl-C with exit status 130 after saving last.ckpt.
 """
 
 from __future__ import annotations
 
-import re
+import os
 import shlex
+import shutil
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
 import torch
+from jsonargparse import ArgumentError, Namespace
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import LightningDataModule, LightningModule
-from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.callbacks import ProgressBar
+from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from lightning_app import runs
 from lightning_app.callbacks import FiniteLossGuard, NonFiniteLossError
-from lightning_app.checkpointing import ExactResume
-from lightning_app.data import DataError
+from lightning_app.checkpointing import ExactResume, RunCheckpoint
+from lightning_app.checks import InputError
+from lightning_app.data import compute_dtype
+from lightning_app.failures import as_input_error, input_error_line, parse_error_line
 
 # Lightning 2.6's own pytree helper trips a torch deprecation on every run; it is not
 # actionable by our users, so keep it out of their console.
@@ -53,13 +69,74 @@ __all__ = ["AppCLI", "CONFIG_DIR", "DEFAULT_CONFIG", "main", "resolve_config"]
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "mlp_digits.yaml"
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
+TRIGGERS = ("every_n_train_steps", "every_n_epochs", "train_time_interval")
+EXIT_INPUT, EXIT_NAN, EXIT_INTERRUPT = 2, 1, 130
+
+
+class Session:
+    """What one command knows across the CLI's phases: its arguments, the run folders it
+    created (removed again if it fails before writing a checkpoint there), its checkpoint
+    callback (for the final report) and the config name (for hints)."""
+
+    def __init__(self, argv: list[str], typed: list[str] | None = None) -> None:
+        self.argv = argv
+        self.typed = argv if typed is None else typed  # as the user typed them (for hints)
+        self.created: list[Path] = []
+        self.checkpoint: RunCheckpoint | None = None
+        self.storage_argument = "--trainer.logger.init_args.save_dir"
+
+    def given(self, key: str) -> bool:
+        """True if `--key` was typed on the command line (not only set by a config)."""
+        flag = f"--{key}"
+        return any(a == flag or a.startswith(flag + "=") for a in self.argv)
+
+    def created_folder(self, folder: Path) -> None:
+        """Remember `folder` (about to be made by the logger) and its parents that do not
+        exist yet, to remove them if this command fails before writing a checkpoint."""
+        new = [folder, *(p for p in folder.parents if not p.exists())]
+        if not folder.exists():
+            self.created.extend(p for p in new if not p.exists())
+
+    def remove_created(self) -> None:
+        """Remove the run folder this command created and left without a checkpoint, and the
+        parents it created if they are empty then."""
+        if not self.created:
+            return
+        run, parents = self.created[0], self.created[1:]
+        if run.is_dir() and runs.holds_checkpoint(run):
+            return  # a good checkpoint is worth keeping, whatever failed after it
+        shutil.rmtree(run, ignore_errors=True)
+        for parent in parents:  # deepest first; only while empty (another run may be there)
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+
+class _SaveConfig(SaveConfigCallback):
+    """The fit's config.yaml stays the fit's: test/validate/predict runs in the same folder
+    write config_<stage>.yaml."""
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        stage = getattr(stage, "value", stage)  # Lightning passes a TrainerFn
+        if stage != "fit":
+            self.config_filename = f"config_{stage}.yaml"
+        super().setup(trainer, pl_module, stage)
 
 
 class AppCLI(LightningCLI):
     """LightningCLI over every LightningModule / LightningDataModule (class_path selects)."""
 
-    def __init__(self, args=None, run: bool = True, **kwargs) -> None:
+    def __init__(self, args=None, run: bool = True, session: Session | None = None,
+                 **kwargs) -> None:
+        self.session = session or Session(list(args or sys.argv[1:]))
+        self._resolved: runs.Candidate | None = None  # the checkpoint a run starts from
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        kwargs.setdefault("save_config_callback", _SaveConfig)
+        # Parse errors raise (main prints one line) instead of printing the whole usage.
+        quiet = {"exit_on_error": False}
+        kwargs.setdefault("parser_kwargs", {"exit_on_error": False,
+                                            **{s: dict(quiet) for s in SUBCOMMANDS}})
         super().__init__(
             model_class=LightningModule,
             datamodule_class=LightningDataModule,
@@ -71,12 +148,18 @@ class AppCLI(LightningCLI):
         )
 
     def add_arguments_to_parser(self, parser) -> None:
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        parser.set_defaults({"checkpoint.save_last": True})
+        parser.add_lightning_class_args(RunCheckpoint, "checkpoint")
+        parser.set_defaults({"checkpoint.save_last": True,
+                             "checkpoint.enable_version_counter": False})
         parser.add_lightning_class_args(FiniteLossGuard, "nan_guard")
         parser.add_argument(
             "--test_after_fit", type=bool, default=True,
             help="after fit, test the final weights and print the test metric",
+        )
+        parser.add_argument(
+            "--allow_model_changes", type=bool, default=False,
+            help="resume (fit --ckpt_path) although the model settings differ from the "
+            "checkpoint's; changed optimizer settings start a fresh optimizer and schedule",
         )
         parser.add_argument(
             "--num_threads", type=int | None, default=None,
@@ -87,36 +170,225 @@ class AppCLI(LightningCLI):
             {"trainer.plugins": [{"class_path": "lightning_app.checkpointing.AtomicCheckpointIO"}]}
         )
 
-    def before_instantiate_classes(self) -> None:
-        threads = self._get(self.config, "num_threads")
-        if threads is not None:
-            if threads < 1:
-                raise ValueError(f"num_threads must be an integer >= 1, got {threads}")
-            torch.set_num_threads(threads)
-        if self.subcommand == "fit":
-            self._resume_into_latest_run(self.config["fit"])
+    # -- before anything is built: which checkpoint, which run folder
+    def _parse_ckpt_path(self) -> None:
+        subcommand = self.config.get("subcommand")
+        if subcommand not in SUBCOMMANDS:
+            return
+        cfg = self.config[subcommand]
+        layout = _layout_of(cfg)
+        if layout.root is not None:
+            removed = runs.remove_stale_temp_files(
+                runs.checkpoint_dirs(layout.root, layout.stage)
+            )
+            if removed:
+                mb = sum(size for _, size in removed) / 2**20
+                _info(f"removed {len(removed)} temporary file(s) ({mb:.1f} MB) of interrupted "
+                      f"checkpoint writes: {', '.join(str(p) for p, _ in removed)}")
+        ckpt = cfg.get("ckpt_path")
+        if ckpt is None and subcommand != "fit":
+            ckpt = "last"  # evaluate trained weights, never a fresh initialization
+        if ckpt is None:
+            return
+        if ckpt in ("best", "hpc") or "://" in str(ckpt):
+            return  # Lightning's own meanings
+        if layout.staged and subcommand == "fit":
+            raise InputError(
+                "a staged model (each stage a separate run) cannot resume; rerun the pipeline",
+                "--ckpt_path",
+            )
+        chosen = self._checkpoint(ckpt, layout, subcommand)
+        cfg.ckpt_path = str(chosen.path)
+        self._resolved = chosen
+        if subcommand == "fit":
+            self._check_resume_settings(cfg, chosen)
+            self._continue_in(cfg, chosen)
+        else:
+            self._report_model_settings(cfg, chosen)
+            self._log_into(cfg, chosen.path, chosen.checkpoint)
+            super()._parse_ckpt_path()  # the model is built from the checkpoint's settings
 
-    def _resume_into_latest_run(self, cfg) -> None:
-        """`fit --ckpt_path last` continues the newest run directory of this config."""
-        if cfg.get("ckpt_path") != "last":
-            return
+    def _checkpoint(self, ckpt: str, layout: runs.Layout, subcommand: str) -> runs.Candidate:
+        if ckpt == "last":
+            dirs = layout.checkpoint_dirs()
+            chosen = runs.newest_intact(runs.checkpoints_in(dirs))
+            if chosen.path is None:
+                where = layout.describe()
+                damaged = f" ({len(chosen.damaged)} damaged file(s) passed over)" if (
+                    chosen.damaged) else ""
+                hint = ("fit the model first (without --ckpt_path)" if subcommand == "fit"
+                        else "fit the model first, or give --ckpt_path PATH")
+                raise InputError(f"there is no checkpoint to use as 'last' in {where}{damaged}; "
+                                 f"{hint}", "--ckpt_path")
+            if chosen.damaged:
+                _warn(f"{chosen.damaged[0]} is damaged (empty, truncated or not a checkpoint); "
+                      f"using {chosen.path}, the newest intact checkpoint, instead")
+            return chosen
+        path = Path(ckpt)
+        if not path.is_file():
+            raise InputError(f"no checkpoint file {ckpt!r}", "--ckpt_path")
+        checkpoint = runs.read_checkpoint(path)
+        if checkpoint is None:
+            raise InputError(f"{ckpt} is damaged (empty, truncated or not a checkpoint)",
+                             "--ckpt_path")
+        return runs.Candidate(path, checkpoint)
+
+    def _check_resume_settings(self, cfg, chosen: runs.Candidate) -> None:
+        changes = _model_changes(chosen.checkpoint, cfg.model)
+        if changes and not cfg.get("allow_model_changes"):
+            raise InputError(
+                f"{chosen.path} was trained with other model settings: {_arrows(changes)}. "
+                "Resume with the checkpoint's settings, or add --allow_model_changes true to "
+                "resume with the new ones", "--ckpt_path",
+            )
+        if changes:
+            _info(f"resuming with changed model settings: {_arrows(changes)}")
+
+    def _report_model_settings(self, cfg, chosen: runs.Candidate) -> None:
+        changes = _model_changes(chosen.checkpoint, cfg.model)
+        if changes:
+            used = "; ".join(f"{k} {old!r} (config: {new!r})" for k, old, new in changes)
+            _info(f"the model is built as {chosen.path} was trained: {used}")
+
+    def _continue_in(self, cfg, chosen: runs.Candidate) -> None:
+        """Resume in the checkpoint's run folder, unless the user named a logger version or
+        that folder holds newer weights (then a new run folder: never overwrite them)."""
         logger = cfg.trainer.get("logger")
-        if not _is_tensorboard(logger):
+        if not _is_tensorboard(logger) or logger.init_args.get("version") is not None:
             return
+        folder = runs.run_folder_of(chosen.path)
+        if folder is None:
+            return
+        newest = runs.newest_intact(runs.checkpoints_in([folder / "checkpoints"])).path
+        if newest is not None and newest.resolve() != chosen.path.resolve():
+            _info(f"{folder} holds newer weights ({newest.name}); this run continues from "
+                  f"{chosen.path.name} in a new run folder")
+            return
+        self._log_into(cfg, chosen.path, chosen.checkpoint)
+
+    def _log_into(self, cfg, ckpt: Path, checkpoint: dict) -> None:
+        """Point the TensorBoardLogger at the checkpoint's run folder (no new version_N)."""
+        logger = cfg.trainer.get("logger")
+        folder = runs.run_folder_of(ckpt)
+        if not _is_tensorboard(logger) or folder is None:
+            return
+        # The folder as the checkpoint spelled it (relative or absolute), so Lightning's
+        # ModelCheckpoint sees the same dirpath and reloads its state without a warning.
+        saved = runs.saved_dirpath(checkpoint)
+        if saved is not None and Path(saved).resolve() == (folder / "checkpoints").resolve():
+            folder = Path(saved).parent
         init = logger.init_args
-        if init.get("version") is not None:
+        init.save_dir = str(folder.parent.parent)
+        init.name = folder.parent.name
+        init.version = folder.name
+
+    def _cfg(self):
+        """This subcommand's config (the whole config when built with run=False)."""
+        return self.config[self.subcommand] if self.subcommand else self.config
+
+    def before_instantiate_classes(self) -> None:
+        cfg = self._cfg()
+        threads = cfg.get("num_threads")
+        if threads is not None and threads < 1:
+            raise InputError(f"num_threads must be an integer >= 1, got {threads}",
+                             "--num_threads")
+        if threads is not None:
+            torch.set_num_threads(threads)
+        self._command_line_wins(cfg)
+
+    def _command_line_wins(self, cfg) -> None:
+        """A flag typed on the command line wins over the config's contradicting setting."""
+        given = [t for t in TRIGGERS if self.session.given(f"checkpoint.{t}")]
+        if len(given) > 1:
+            raise InputError(
+                f"{' and '.join('--checkpoint.' + t for t in given)} are alternatives; give "
+                "one checkpoint trigger", f"--checkpoint.{given[0]}",
+            )
+        if given and cfg.get("checkpoint") is not None:
+            for other in TRIGGERS:
+                if other != given[0]:
+                    cfg.checkpoint[other] = None
+        if self.session.given("trainer.enable_progress_bar") and not cfg.trainer.get(
+            "enable_progress_bar", True
+        ):
+            callbacks = cfg.trainer.get("callbacks") or []
+            cfg.trainer.callbacks = [c for c in callbacks if not _is_progress_bar(c)]
+
+    def _set_seed(self) -> None:
+        # Quietly: on bad input the user's console shows the error line alone.
+        from lightning.fabric.utilities.seed import seed_everything
+
+        seed = self._get(self.config, "seed_everything")
+        if seed is False or seed is True or seed is None:
+            super()._set_seed()
             return
-        root = Path(init.get("save_dir") or "logs") / str(init.get("name") or "lightning_logs")
-        latest = _latest_version(root)
-        if latest is not None:
-            init.version = latest
+        seed = seed_everything(seed, workers=True, verbose=False)
+        if self.subcommand:
+            self.config[self.subcommand]["seed_everything"] = seed
+        else:
+            self.config["seed_everything"] = seed
+
+    def instantiate_classes(self) -> None:
+        """LightningCLI's, with the model checked against the data before the Trainer exists
+        (nothing is printed or written before a mismatch is reported)."""
+        try:
+            self.config_init = self.parser.instantiate_classes(self.config)
+        except InputError:
+            raise
+        except (ValueError, TypeError, MisconfigurationException) as exc:
+            raise as_input_error(exc) from exc
+        self.datamodule = self._get(self.config_init, "data")
+        self.model = self._get(self.config_init, "model")
+        self._check_model_and_data()
+        resolved = self._resolved
+        if self.subcommand == "fit" and resolved is not None:
+            _check_weights_fit(self.model, resolved)
+        self._check_log_folder()
+        self._add_configure_optimizers_method_to_model(self.subcommand)
+        try:
+            self.trainer = self.instantiate_trainer()
+        except (ValueError, TypeError, MisconfigurationException) as exc:
+            raise as_input_error(exc) from exc
+
+    def _check_log_folder(self) -> None:
+        """Can the run's folder be created? Probed with a temporary file (removed), before the
+        Trainer exists; remembered so that a failure removes what the run created."""
+        trainer_cfg = self._get(self.config_init, "trainer", default={}) or {}
+        logger = trainer_cfg.get("logger")
+        if not isinstance(logger, TensorBoardLogger) or trainer_cfg.get("fast_dev_run"):
+            return
+        if os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0":
+            return  # a DDP rank started by the launcher: rank 0 makes the folder
+        self.session.storage_argument = "--trainer.logger.init_args.save_dir"
+        log_dir = Path(logger.log_dir)
+        reason = runs.unwritable_reason(log_dir)
+        if reason:
+            raise InputError(f"cannot write the run's logs: {reason}",
+                             self.session.storage_argument)
+        self.session.created_folder(log_dir)
+
+    def _check_model_and_data(self) -> None:
+        dm, model = self.datamodule, self.model
+        if dm is None or not hasattr(dm, "prepare"):
+            return
+        precision = self._get(self.config, "trainer", default={}).get("precision")
+        try:
+            dm.prepare(compute_dtype(precision or "32-true"))
+            if hasattr(model, "check_data"):
+                model.check_data(dm)
+        except InputError as exc:
+            if exc.argument is None and hasattr(dm, "path"):  # the data file is at fault
+                exc.argument = "--data.init_args.path"
+            raise
 
     def instantiate_trainer(self, **kwargs):
         trainer = super().instantiate_trainer(**kwargs)
-        # Always saved in checkpoints: not a YAML option (a resume without it is not exact).
-        trainer.callbacks.insert(0, ExactResume())
+        _arrange_callbacks(trainer)
+        self.session.checkpoint = trainer.checkpoint_callback
+        self.session.storage_argument = _storage_argument(self._cfg())
         return trainer
 
+    # -- before a run: does everything fit? (no folder exists yet)
     # -- fit, possibly in stages
     def fit(self, model, **kwargs) -> None:
         stages = getattr(model, "stages", None)
@@ -129,11 +401,6 @@ class AppCLI(LightningCLI):
         """Run each stage of `model.stages()` as its own Trainer.fit, logged as its own run in
         `<log_dir>/<stage name>/`. The last stage's trainer becomes `self.trainer`, so the
         test after fit and the report use the final network."""
-        if ckpt_path is not None:
-            raise ValueError(
-                "ckpt_path is not supported for a staged model: each stage is a separate run; "
-                "rerun the pipeline"
-            )
         stages = model.stages()
         log_dir = _log_dir(self.trainer)
         for i, (name, module, epochs) in enumerate(stages):
@@ -154,11 +421,15 @@ class AppCLI(LightningCLI):
             trainer_cfg["logger"] = TensorBoardLogger(save_dir=log_dir, name="", version=name)
         extra = [fresh[c] for c in parser.callback_keys]
         trainer = self._instantiate_trainer(trainer_cfg, extra)
-        trainer.callbacks.insert(0, ExactResume())
+        _arrange_callbacks(trainer)
+        self.session.checkpoint = trainer.checkpoint_callback
         return trainer
 
     # -- reporting
     def before_fit(self) -> None:
+        cb = self.trainer.checkpoint_callback
+        if self._resolved is not None and isinstance(cb, RunCheckpoint):
+            cb.resuming = True
         log_dir = _log_dir(self.trainer)
         if log_dir is not None:
             _print(self.trainer, f"logging to {log_dir}")
@@ -176,6 +447,21 @@ class AppCLI(LightningCLI):
             lines.append(f"last checkpoint: {ckpt}")
         lines += _tensorboard_lines(trainer)
         _print(trainer, "\n".join(line for line in lines if line))
+
+    def before_validate(self) -> None:
+        self._print_weights()
+
+    def before_test(self) -> None:
+        self._print_weights()
+
+    def before_predict(self) -> None:
+        self._print_weights()
+
+    def _print_weights(self) -> None:
+        resolved = self._resolved
+        if resolved is not None:
+            step = resolved.checkpoint.get("global_step", "?")
+            _print(self.trainer, f"weights: {resolved.path} (step {step})")
 
     def predict(self, model, **kwargs) -> None:
         self._predictions = self.trainer.predict(model, **kwargs)
@@ -198,9 +484,107 @@ class AppCLI(LightningCLI):
         _print(self.trainer, _metric_line(self.trainer))
 
 
+# ---- where the runs are; the checkpoint against the config -------------------------------------
+
+
+def _layout_of(cfg) -> runs.Layout:
+    """Where this config's runs are: the TensorBoardLogger's `<save_dir>/<name>` (Lightning's
+    default logger: `<default_root_dir>/lightning_logs`), else `<default_root_dir>`."""
+    stage = _final_stage(cfg.get("model"))
+    logger = cfg.trainer.get("logger")
+    default_root = Path(cfg.trainer.get("default_root_dir") or ".")
+    if _is_tensorboard(logger):
+        init = logger.init_args
+        root = Path(init.get("save_dir") or default_root) / str(init.get("name") or "")
+        return runs.Layout(root=root, stage=stage)
+    if logger is True or logger is None:
+        return runs.Layout(root=default_root / "lightning_logs", stage=stage)
+    return runs.Layout(loose=default_root / "checkpoints", stage=stage)
+
+
+def _final_stage(model_cfg) -> str | None:
+    """The last stage's name of a staged model's config (its checkpoints are the model's)."""
+    path = model_cfg.get("class_path") if model_cfg is not None else None
+    if not path:
+        return None
+    module, _, name = path.rpartition(".")
+    try:
+        cls = getattr(__import__(module, fromlist=[name]), name)
+    except (ImportError, AttributeError):
+        return None
+    return "finetune" if callable(getattr(cls, "stages", None)) else None
+
+
+def _plain(value):
+    """A config value as plain Python (jsonargparse Namespaces as dicts, tuples as lists)."""
+    if isinstance(value, Namespace):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _model_changes(checkpoint: dict, model_cfg) -> list[tuple[str, object, object]]:
+    if model_cfg is None:
+        return []
+    return runs.model_changes(checkpoint, model_cfg.get("class_path"),
+                              _plain(model_cfg.get("init_args") or {}), _plain)
+
+
+def _arrows(changes) -> str:
+    """'layer_sizes [64, 128, 10] -> [64, 64, 10]; lr 0.003 -> 0.01' (checkpoint -> now)."""
+    return "; ".join(f"{k} {old!r} -> {new!r}" for k, old, new in changes)
+
+
+def _check_weights_fit(model, resolved: runs.Candidate) -> None:
+    """With changed settings, the checkpoint's weights must still fit the model's tensors."""
+    wrong = runs.weights_mismatch(resolved.checkpoint.get("state_dict") or {},
+                                  model.state_dict())
+    if wrong:
+        raise InputError(
+            f"the weights of {resolved.path} do not fit the model: {'; '.join(wrong)}",
+            "--ckpt_path",
+        )
+
+
+def _storage_argument(cfg) -> str:
+    logger = cfg.trainer.get("logger")
+    if _is_tensorboard(logger):
+        return "--trainer.logger.init_args.save_dir"
+    return "--trainer.default_root_dir"
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _arrange_callbacks(trainer) -> None:
+    """ExactResume first (not a YAML option: a resume without it is not exact), then the NaN
+    guard, so a non-finite loss stops training before any other callback sees it."""
+    guards = [c for c in trainer.callbacks if isinstance(c, FiniteLossGuard)]
+    others = [c for c in trainer.callbacks if not isinstance(c, FiniteLossGuard)]
+    trainer.callbacks = [ExactResume(), *guards, *others]
+
+
+def _is_progress_bar(callback_cfg) -> bool:
+    path = callback_cfg.get("class_path", "") if hasattr(callback_cfg, "get") else ""
+    if not path:
+        return isinstance(callback_cfg, ProgressBar)
+    return path.rsplit(".", 1)[-1].endswith("ProgressBar")
+
+
 def _print(trainer, text: str) -> None:
     if trainer.is_global_zero and text:
         print(text, flush=True)
+
+
+def _info(text: str) -> None:
+    print(text, flush=True)
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 def _is_tensorboard(logger_cfg) -> bool:
@@ -208,17 +592,6 @@ def _is_tensorboard(logger_cfg) -> bool:
         return False
     class_path = logger_cfg.get("class_path", "") if hasattr(logger_cfg, "get") else ""
     return class_path.endswith("TensorBoardLogger")
-
-
-def _latest_version(root: Path):
-    if not root.is_dir():
-        return None
-    versions = [
-        (int(m.group(1)), p.name)
-        for p in root.iterdir()
-        if p.is_dir() and (m := re.fullmatch(r"version_(\d+)", p.name))
-    ]
-    return max(versions)[0] if versions else None
 
 
 def _log_dir(trainer) -> str | None:
@@ -296,23 +669,75 @@ def _with_configs(args: list[str]) -> list[str]:
     return out
 
 
+def _resume_hint(argv: list[str]) -> str:
+    kept, skip = [], False
+    for a in argv:
+        if skip or a.startswith("--ckpt_path="):
+            skip = False
+            continue
+        if a == "--ckpt_path":
+            skip = True
+            continue
+        kept.append(a)
+    return shlex.join(["python", "-m", "lightning_app", *kept, "--ckpt_path", "last"])
+
+
+def _fail(line: str, status: int) -> None:
+    print(line, file=sys.stderr, flush=True)
+    raise SystemExit(status) from None
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point of `python -m lightning_app`."""
-    argv = list(sys.argv[1:] if args is None else args)
-    argv = _with_configs(argv)
+    typed = list(sys.argv[1:] if args is None else args)
+    argv = _with_configs(typed)
     if args is None:
         # DDP's launcher re-runs this command for the other ranks from sys.argv.
         sys.argv = [sys.argv[0], *argv]
+    session = Session(argv, typed)
+    main_thread = threading.current_thread() is threading.main_thread()
+    sigint = signal.getsignal(signal.SIGINT) if main_thread else None
     try:
         # From the command line LightningCLI reads the (expanded) sys.argv itself; passing it
         # as `args` too makes Lightning warn about "both args and command line arguments".
-        AppCLI(args=None if args is None else argv)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        AppCLI(args=None if args is None else argv, session=session)
+    except InputError as exc:
+        session.remove_created()
+        _fail(input_error_line(exc), EXIT_INPUT)
+    except ArgumentError as exc:
+        _fail(parse_error_line(exc), EXIT_INPUT)
     except NonFiniteLossError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+        session.remove_created()
+        cb = session.checkpoint
+        last = getattr(cb, "last_model_path", "") or "none (no step ended with a finite loss)"
+        step = f" (step {cb.last_step})" if cb is not None and cb.last_step is not None else ""
+        _fail(f"error: {exc} Last good checkpoint: {last}{step}.", EXIT_NAN)
+    except OSError as exc:
+        if exc.errno not in runs.STORAGE_ERRNOS:
+            raise
+        session.remove_created()
+        where = f" {exc.filename}" if exc.filename else ""
+        _fail(f"error: {session.storage_argument}: cannot write{where}: "
+              f"{exc.strerror or exc}; free space or choose another folder", EXIT_INPUT)
+    except (KeyboardInterrupt, SystemExit) as exc:
+        cb = session.checkpoint
+        # Lightning ends a run interrupted by Ctrl-C with SystemExit(1), SIGINT ignored.
+        by_ctrl_c = (
+            isinstance(exc, KeyboardInterrupt)
+            or (cb is not None and cb.interrupted_at is not None)
+            or (main_thread and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+                and sigint is not signal.SIG_IGN)
+        )
+        if not by_ctrl_c:
+            raise
+        if cb is not None and cb.interrupted_at is not None and cb.last_model_path:
+            hint = _resume_hint(session.typed)
+            _fail(f"interrupted: stopped after step {cb.interrupted_at}; {cb.last_model_path} "
+                  f"holds those weights. Continue with: {hint}", EXIT_INTERRUPT)
+        _fail("interrupted", EXIT_INTERRUPT)
+    finally:
+        if main_thread and sigint is not None:
+            signal.signal(signal.SIGINT, sigint)
 
 
 if __name__ == "__main__":  # pragma: no cover

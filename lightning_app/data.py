@@ -1,13 +1,9 @@
-"""DataModules of the app: embedded data sets, user files, and a loader that slices tensors.
+"""DataModules of the app: embedded data sets and user files, served by `TensorBatchLoader`.
 
-Imports torch, lightning, numpy and scikit-learn (bundled data and the split); never scratch.
+Imports torch, lightning, numpy, scikit-learn (bundled data and the split) and, of scratch,
+only scratch.validation (the valid ranges).
 
-Every data set lives in memory as a few tensors. `TensorBatchLoader` yields each batch as a
-slice of those tensors (one gather per epoch when shuffling, then views: no per-sample
-`__getitem__`, no collate), optionally on the GPU. Its order is a pure function of
-(seed, epoch), and its position inside the epoch is part of Lightning's fit-loop checkpoint
-(`state_dict`/`load_state_dict`), so a run resumed mid-epoch sees the same batches as an
-uninterrupted one. Under DDP each rank takes its share of every global batch.
+Every data set lives in memory as a few tensors, batched by `lightning_app.loader`.
 
 Data sets (all without download):
   DigitsDataModule   scikit-learn's bundled 8x8 digits, pixels scaled to [0, 1]
@@ -17,9 +13,9 @@ Data sets (all without download):
   NpzDataModule      a user .npz with `x`, `y` and optionally `x_test`, `y_test`
   CsvDataModule      a user .csv with a header row and a named label column
 
-Bad data (missing file, wrong keys, NaN/inf, row-count mismatch, non-integer labels) raises a
-`DataError` (a ValueError) in `setup`, before the first training step, naming the file and
-what is wrong.
+Bad data (missing, empty or corrupt file, wrong keys, NaN/inf, values beyond the training
+dtype's range, row-count mismatch) raises a `DataError` when it is loaded, before the first
+training step, naming the file and what is wrong (with row and column for a bad value).
 """
 
 from __future__ import annotations
@@ -27,17 +23,20 @@ from __future__ import annotations
 import csv
 import math
 import warnings
-from collections.abc import Iterator
+import zipfile
 from pathlib import Path
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
+from lightning.pytorch.utilities import rank_zero_warn
+
+from lightning_app.checks import DataError, check_count
+from lightning_app.loader import TensorBatchLoader
+from scratch.validation import Interval, check_interval
 
 __all__ = [
     "DataError",
-    "EpochSampler",
-    "TensorBatchLoader",
     "ArrayDataModule",
     "DigitsDataModule",
     "XORDataModule",
@@ -45,145 +44,62 @@ __all__ = [
     "OneHotDataModule",
     "NpzDataModule",
     "CsvDataModule",
+    "compute_dtype",
 ]
 
-
-class DataError(ValueError):
-    """The data cannot be trained on; the message names the source and the problem."""
-
-
-# ---- the loader -----------------------------------------------------------------------------
+_FRACTION = Interval(0, 1, "left")
+_NONNEGATIVE = Interval(0, math.inf, "left")
+_POSITIVE = Interval(0, math.inf, "neither")
 
 
-class EpochSampler:
-    """The sample order of one epoch: a permutation that depends only on (seed, epoch).
-
-    Lightning calls `set_epoch` at the start of every epoch (as it does for a
-    DistributedSampler), so the order of epoch e is the same in every process and after a
-    restart, without any generator state to carry around.
-    """
-
-    def __init__(self, n: int, shuffle: bool, seed: int) -> None:
-        self.n = n
-        self.shuffle = shuffle
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
-
-    def order(self) -> torch.Tensor | None:
-        """The permutation of this epoch, or None for the identity order (no shuffling)."""
-        if not self.shuffle:
-            return None
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        return torch.randperm(self.n, generator=g)
+def compute_dtype(precision) -> torch.dtype:
+    """The narrowest float the data meets under a Trainer `precision` ("32-true", "64-true",
+    "16-mixed", ...): a value beyond its range becomes inf in the first layer."""
+    p = str(precision)
+    if p.startswith("64"):
+        return torch.float64
+    if p.startswith("16"):
+        return torch.float16
+    return torch.float32  # "32-true", "bf16-*" (bfloat16 has float32's range)
 
 
-class TensorBatchLoader:
-    """Mini-batches sliced straight from in-memory tensors (all with the same first dimension).
-
-    batch_size is per process. With `world_size` W, global batch g holds the samples
-    [g*W*B, (g+1)*W*B) of the epoch's order and rank r takes the r-th of W equal parts, so W
-    processes with batch B see, together, exactly the batches one process sees with batch
-    W*B. A short last global batch is split as evenly as possible (dropped with
-    `drop_last`, or when it has fewer samples than ranks).
-
-    Resumable: `state_dict()` records the epoch and how many batches of it were handed out;
-    after `load_state_dict` the next iteration of that epoch skips them.
-    """
-
-    def __init__(
-        self,
-        tensors: tuple[torch.Tensor, ...],
-        batch_size: int,
-        *,
-        shuffle: bool = False,
-        seed: int = 0,
-        drop_last: bool = False,
-        rank: int = 0,
-        world_size: int = 1,
-    ) -> None:
-        if not tensors:
-            raise ValueError("tensors must hold at least one tensor, got none")
-        n = tensors[0].shape[0]
-        if any(t.shape[0] != n for t in tensors):
-            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ValueError(f"tensors must have the same number of rows, got shapes {shapes}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        if not 0 <= rank < world_size:
-            raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
-        self.tensors = tuple(tensors)
-        self.n = n
-        self.batch_size = batch_size
-        self.drop_last = drop_last
-        self.rank = rank
-        self.world_size = world_size
-        # Named `sampler` so Lightning's `_set_sampler_epoch` finds it and calls set_epoch;
-        # `batch_sampler` is None as in a DataLoader built without one (Lightning reads both).
-        self.sampler = EpochSampler(n, shuffle, seed)
-        self.batch_sampler = None
-        self._global = batch_size * world_size
-        self._epoch_started: int | None = None
-        self._batches_done = 0
-        self._resume: dict | None = None
-
-    def __len__(self) -> int:
-        full, rest = divmod(self.n, self._global)
-        keep_rest = rest >= self.world_size and not self.drop_last
-        return full + int(keep_rest)
-
-    def _bounds(self, g: int) -> tuple[int, int]:
-        start = g * self._global
-        size = min(self._global, self.n - start)
-        # This rank's share of global batch g: equal parts, the remainder spread over ranks.
-        lo = start + self.rank * size // self.world_size
-        hi = start + (self.rank + 1) * size // self.world_size
-        return lo, hi
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
-        # A generator: nothing below runs until the first batch is requested, i.e. after
-        # Lightning has called set_epoch (and load_state_dict when resuming).
-        epoch = self.sampler.epoch
-        skip = 0
-        if self._resume is not None:
-            if self._resume["epoch"] == epoch:
-                skip = self._resume["batches_done"]
-            self._resume = None
-        order = self.sampler.order()
-        # One gather per epoch; every batch after it is a view (no copy, no collate).
-        data = self.tensors if order is None else tuple(t[order.to(t.device)] for t in self.tensors)
-        self._epoch_started = epoch
-        self._batches_done = skip
-        for g in range(skip, len(self)):
-            lo, hi = self._bounds(g)
-            self._batches_done = g + 1
-            yield tuple(t[lo:hi] for t in data)
-
-    def state_dict(self) -> dict:
-        return {
-            "epoch": self._epoch_started if self._epoch_started is not None else self.sampler.epoch,
-            "batches_done": self._batches_done,
-            "n": self.n,
-            "batch_size": self.batch_size,
-            "world_size": self.world_size,
-            "seed": self.sampler.seed,
-            "shuffle": self.sampler.shuffle,
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        mine = self.state_dict()
-        for key in ("n", "batch_size", "world_size", "seed", "shuffle"):
-            if state.get(key) != mine[key]:
-                raise DataError(
-                    f"cannot resume the batch order: the checkpoint has {key}={state.get(key)!r} "
-                    f"but this run has {key}={mine[key]!r}; resume with the same data and settings"
-                )
-        self._resume = {"epoch": int(state["epoch"]), "batches_done": int(state["batches_done"])}
+def _storage_dtype(dtype: torch.dtype) -> torch.dtype:
+    # Tensors are stored in float32 or float64; half precision is applied by Lightning per step.
+    return torch.float64 if dtype == torch.float64 else torch.float32
 
 
 # ---- checks ---------------------------------------------------------------------------------
+
+
+class _Extreme:
+    """The largest |value| of one loaded array, where it is: checked against the training
+    dtype's range once that dtype is known (setup), named by row and column."""
+
+    def __init__(self, name: str, a: np.ndarray, columns: list[str] | None) -> None:
+        flat = int(np.argmax(np.abs(a))) if a.size else 0
+        idx = np.unravel_index(flat, a.shape) if a.size else (0,) * a.ndim
+        self.name = name
+        self.value = float(a[idx]) if a.size else 0.0
+        self.row = int(idx[0])
+        self.col = int(idx[1]) if a.ndim == 2 else None
+        self.columns = columns
+
+    def check(self, dtype: torch.dtype, source: str) -> None:
+        limit = torch.finfo(dtype).max
+        if abs(self.value) <= limit:
+            return
+        where = f"row {self.row}"
+        if self.col is not None:
+            col = f"column {self.col}"
+            if self.columns is not None:
+                col = f"column {self.columns[self.col]!r}"
+            where += f", {col}"
+        dtype_name = str(dtype).removeprefix("torch.")
+        raise DataError(
+            f"{source}: {self.name} holds {self.value:g} at {where}, beyond the range of "
+            f"{dtype_name} (largest {limit:.4g}), in which the model trains: it would become "
+            "inf. Rescale the data, or train in float64 (--trainer.precision 64-true)"
+        )
 
 
 def _features(name: str, x, source: str) -> np.ndarray:
@@ -197,10 +113,19 @@ def _features(name: str, x, source: str) -> np.ndarray:
     if x.shape[0] == 0:
         raise DataError(f"{source}: {name} has no samples (shape {x.shape})")
     x = x.astype(np.float64)
-    bad = int(x.size - np.count_nonzero(np.isfinite(x)))
-    if bad:
-        raise DataError(f"{source}: {name} must be finite, got {bad} NaN/inf value(s)")
+    _check_finite(name, x, source)
     return x
+
+
+def _check_finite(name: str, a: np.ndarray, source: str) -> None:
+    finite = np.isfinite(a)
+    bad = int(a.size - np.count_nonzero(finite))
+    if bad:
+        first = np.argwhere(~finite)[0]
+        where = f"row {first[0]}" + (f", column {first[1]}" if a.ndim == 2 else "")
+        raise DataError(
+            f"{source}: {name} must be finite, got {bad} NaN/inf value(s) (the first at {where})"
+        )
 
 
 def _targets(name: str, y, n_rows: int, x_name: str, source: str) -> np.ndarray:
@@ -215,23 +140,17 @@ def _targets(name: str, y, n_rows: int, x_name: str, source: str) -> np.ndarray:
             "they must have the same number of rows"
         )
     if y.dtype.kind == "f":
-        bad = int(y.size - np.count_nonzero(np.isfinite(y)))
-        if bad:
-            raise DataError(f"{source}: {name} must be finite, got {bad} NaN/inf value(s)")
+        _check_finite(name, y, source)
     return y
 
 
-def _as_target_tensor(y: np.ndarray) -> torch.Tensor:
-    """Integer-valued 1-D targets become int64 class labels; anything else stays real."""
-    if y.ndim == 1 and (y.dtype.kind in "biu" or np.all(y == np.round(y))):
-        return torch.from_numpy(y.astype(np.int64))
-    return torch.from_numpy(y.astype(np.float64))
+def _is_labels(y: np.ndarray) -> bool:
+    """Integer-valued 1-D targets are class labels; anything else is a real target."""
+    return y.ndim == 1 and (y.dtype.kind in "biu" or bool(np.all(y == np.round(y))))
 
 
-def _fraction(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return float(value)
+def _target_array(y: np.ndarray) -> np.ndarray:
+    return y.astype(np.int64) if _is_labels(y) else y.astype(np.float64)
 
 
 # ---- the DataModule base --------------------------------------------------------------------
@@ -241,13 +160,16 @@ class ArrayDataModule(pl.LightningDataModule):
     """Base class: arrays in memory, a seeded train/val/test split, `TensorBatchLoader`s.
 
     Subclasses implement `load()` returning `(x, y, x_test, y_test, source)` (test arrays may
-    be None: then `test_fraction` of the data is held out). Validation takes `val_fraction`
-    of what remains for training. `batch_size` is per process; evaluation uses
-    `eval_batch_size` (default: the whole split in one batch per process).
+    be None: then `test_fraction` of the data is held out), and may set `feature_names`.
+    Validation takes `val_fraction` of what remains for training. `batch_size` is per
+    process; evaluation uses `eval_batch_size` (default: the whole split in one batch per
+    process).
 
-    Float tensors follow the trainer's precision (float64 under `precision="64-true"`,
-    float32 otherwise). `data_on_device=True` moves every tensor to the training device once,
-    so batches never cross the PCIe bus again.
+    Arrays are checked and split in float64; tensors follow the trainer's precision (float64
+    under `precision="64-true"`, float32 otherwise), and a value beyond the range of the
+    dtype the model computes in (float32, or float16 under 16-bit precision) is a
+    `DataError` naming its row and column. `data_on_device=True` moves every tensor to the
+    training device once, so batches never cross the PCIe bus again.
     """
 
     def __init__(
@@ -265,24 +187,22 @@ class ArrayDataModule(pl.LightningDataModule):
         # Every __init__ argument of the subclass chain: logged beside the model's in
         # TensorBoard's HPARAMS tab.
         self.save_hyperparameters()
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        if eval_batch_size is not None and (
-            isinstance(eval_batch_size, bool)
-            or not isinstance(eval_batch_size, int)
-            or eval_batch_size < 1
-        ):
-            raise ValueError(f"eval_batch_size must be an integer >= 1, got {eval_batch_size!r}")
-        self.batch_size = batch_size
+        self.batch_size = check_count("batch_size", batch_size)
+        if eval_batch_size is not None:
+            check_count("eval_batch_size", eval_batch_size)
         self.eval_batch_size = eval_batch_size
-        self.val_fraction = _fraction("val_fraction", val_fraction)
-        self.test_fraction = _fraction("test_fraction", test_fraction)
+        self.val_fraction = check_interval("val_fraction", val_fraction, _FRACTION)
+        self.test_fraction = check_interval("test_fraction", test_fraction, _FRACTION)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.seed = seed
         self.data_on_device = data_on_device
-        self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.feature_names: list[str] | None = None
         self.source = type(self).__name__
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # float64 / int64
+        self._extremes: list[_Extreme] = []
+        self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._made_for: tuple | None = None  # (dtype, device) of `splits`
 
     # -- to implement
     def load(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, str]:
@@ -292,29 +212,60 @@ class ArrayDataModule(pl.LightningDataModule):
     @property
     def n_features(self) -> int:
         self._ensure_loaded()
-        return int(self.splits["train"][0].shape[1])
+        return int(self._arrays["train"][0].shape[1])
+
+    @property
+    def label_range(self) -> tuple[int, int] | None:
+        """(smallest, largest) class label over every split; None for real targets."""
+        self._ensure_loaded()
+        ys = [y for _, y in self._arrays.values()]
+        if any(y.dtype != np.int64 for y in ys):
+            return None
+        ys = [y for y in ys if y.size]
+        return int(min(y.min() for y in ys)), int(max(y.max() for y in ys))
 
     @property
     def n_classes(self) -> int | None:
         """Number of classes for integer labels (max label + 1), None for real targets."""
+        labels = self.label_range
+        return None if labels is None else labels[1] + 1
+
+    @property
+    def target_width(self) -> int:
+        """Columns of the targets: 1 for a vector of labels or values, k for (N, k)."""
         self._ensure_loaded()
-        ys = [y for _, y in self.splits.values()]
-        if any(y.dtype != torch.int64 for y in ys):
-            return None
-        return int(max(int(y.max()) for y in ys if y.numel()) + 1)
+        y = self._arrays["train"][1]
+        return 1 if y.ndim == 1 else int(y.shape[1])
 
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """The (x, y) tensors of 'train', 'val' or 'test' (on the data device)."""
-        self._ensure_loaded()
+        if not self.splits:
+            self.prepare()
         return self.splits[name]
+
+    def prepare(self, dtype: torch.dtype = torch.float32, device=None) -> None:
+        """Load and check the data for training in `dtype` (see `compute_dtype`), and make the
+        split tensors (float32, or float64 for `dtype` float64) on `device`."""
+        self._ensure_loaded()
+        for extreme in self._extremes:
+            extreme.check(dtype, self.source)
+        storage = _storage_dtype(dtype)
+        if self.splits and self._made_for == (storage, device):
+            return  # the CLI prepares before the Trainer exists, Lightning's setup again
+        self._made_for = (storage, device)
+        for name, (x, y) in self._arrays.items():
+            xt = torch.from_numpy(x).to(device=device, dtype=storage)
+            labels = y.dtype == np.int64
+            yt = torch.from_numpy(y).to(device=device, dtype=None if labels else storage)
+            self.splits[name] = (xt, yt)
 
     # -- Lightning hooks
     def setup(self, stage: str | None = None) -> None:
-        self._ensure_loaded()
-        if self.trainer is not None:
-            device = self.trainer.strategy.root_device if self.data_on_device else None
-            dtype = torch.float64 if str(self.trainer.precision).startswith("64") else None
-            self._convert(device, dtype)
+        if self.trainer is None:
+            self.prepare()
+            return
+        device = self.trainer.strategy.root_device if self.data_on_device else None
+        self.prepare(compute_dtype(self.trainer.precision), device)
 
     def train_dataloader(self) -> TensorBatchLoader:
         return self._loader(
@@ -349,7 +300,7 @@ class ArrayDataModule(pl.LightningDataModule):
         )
 
     def _ensure_loaded(self) -> None:
-        if self.splits:
+        if self._arrays:
             return
         x, y, x_test, y_test, source = self.load()
         self.source = source
@@ -361,6 +312,7 @@ class ArrayDataModule(pl.LightningDataModule):
             raise DataError(
                 f"{source}: {given} is given but {missing} is missing; give both or none"
             )
+        named = {"x": x, "y": y}
         if x_test is not None:
             x_test = _features("x_test", x_test, source)
             y_test = _targets("y_test", y_test, x_test.shape[0], "x_test", source)
@@ -373,12 +325,18 @@ class ArrayDataModule(pl.LightningDataModule):
                     f"{source}: y_test has shape {y_test.shape} but y has {y.shape}; "
                     "targets must have the same trailing shape"
                 )
-        self.splits = self._split(x, y, x_test, y_test, source)
+            named |= {"x_test": x_test, "y_test": y_test}
+        self._extremes = [
+            _Extreme(name, a, self.feature_names if name.startswith("x") else None)
+            for name, a in named.items()
+            if a.dtype.kind == "f" and (name.startswith("x") or not _is_labels(a))
+        ]
+        self._arrays = self._split(x, y, x_test, y_test, source)
 
     def _split(self, x, y, x_test, y_test, source) -> dict:
         from sklearn.model_selection import train_test_split
 
-        stratify_ok = y.ndim == 1 and (y.dtype.kind in "biu" or np.all(y == np.round(y)))
+        stratify_ok = _is_labels(y)
 
         def cut(xa, ya, fraction, what):
             if fraction == 0:
@@ -402,24 +360,8 @@ class ArrayDataModule(pl.LightningDataModule):
             x_val, y_val = x_tr, y_tr
         if x_test.shape[0] == 0:
             x_test, y_test = x_val, y_val
-        out = {}
-        for name, (xs, ys) in {
-            "train": (x_tr, y_tr),
-            "val": (x_val, y_val),
-            "test": (x_test, y_test),
-        }.items():
-            out[name] = (torch.from_numpy(xs.astype(np.float32)), _as_target_tensor(ys))
-        # Real targets follow x's float dtype.
-        for name, (xs, ys) in out.items():
-            if ys.is_floating_point():
-                out[name] = (xs, ys.to(xs.dtype))
-        return out
-
-    def _convert(self, device, dtype) -> None:
-        for name, (x, y) in self.splits.items():
-            x = x.to(device=device, dtype=dtype or x.dtype)
-            y = y.to(device=device, dtype=(dtype or x.dtype) if y.is_floating_point() else None)
-            self.splits[name] = (x, y)
+        parts = {"train": (x_tr, y_tr), "val": (x_val, y_val), "test": (x_test, y_test)}
+        return {name: (xs, _target_array(ys)) for name, (xs, ys) in parts.items()}
 
 
 def _can_stratify(y: np.ndarray, n_out: int) -> bool:
@@ -467,12 +409,8 @@ class XORDataModule(ArrayDataModule):
             batch_size=batch_size, val_fraction=val_fraction, test_fraction=test_fraction,
             **kwargs,
         )
-        if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
-            raise ValueError(f"copies must be an integer >= 1, got {copies!r}")
-        if not noise >= 0:
-            raise ValueError(f"noise must be in [0, inf), got {noise!r}")
-        self.copies = copies
-        self.noise = noise
+        self.copies = check_count("copies", copies)
+        self.noise = check_interval("noise", noise, _NONNEGATIVE)
 
     def load(self):
         corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2)
@@ -490,12 +428,8 @@ class CircleDataModule(ArrayDataModule):
 
     def __init__(self, n_samples: int = 2000, radius: float = 3.0, **kwargs) -> None:
         super().__init__(**kwargs)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 10:
-            raise ValueError(f"n_samples must be an integer >= 10, got {n_samples!r}")
-        if not radius > 0:
-            raise ValueError(f"radius must be in (0, inf), got {radius!r}")
-        self.n_samples = n_samples
-        self.radius = radius
+        self.n_samples = check_count("n_samples", n_samples, low=10)
+        self.radius = check_interval("radius", radius, _POSITIVE)
 
     def load(self):
         rng = np.random.default_rng(self.seed)
@@ -524,9 +458,7 @@ class OneHotDataModule(ArrayDataModule):
             batch_size=batch_size, val_fraction=val_fraction, test_fraction=test_fraction,
             **kwargs,
         )
-        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-            raise ValueError(f"n must be an integer >= 2, got {n!r}")
-        self.n = n
+        self.n = check_count("n", n, low=2)
 
     def load(self):
         return np.eye(self.n), np.arange(self.n), None, None, f"{self.n} one-hot vectors"
@@ -544,9 +476,54 @@ def _existing(path: str | Path, suffix: str) -> Path:
     return p
 
 
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip entry, an empty zip
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _read_npz(p: Path, keys: tuple[str, ...]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The arrays `keys` of the .npz at `p` (those present) and the names of all others.
+
+    Only the wanted arrays are read, so extra arrays of any kind (object arrays, which
+    need pickle, included) cost nothing. Every way a file is not a readable .npz is one
+    DataError saying which.
+    """
+    with p.open("rb") as f:
+        head = f.read(8)
+    if not head:
+        raise DataError(f"{p}: the file is empty; expected a .npz archive (np.savez)")
+    if head.startswith(_NPY_MAGIC):
+        raise DataError(
+            f"{p}: this is a .npy file (one array), not a .npz archive; save the arrays with "
+            "np.savez(path, x=..., y=...)"
+        )
+    if not head.startswith(_ZIP_MAGIC):
+        raise DataError(
+            f"{p}: not a .npz archive (no zip header; starts with {head[:4]!r}); save the "
+            "arrays with np.savez(path, x=..., y=...)"
+        )
+    key = None
+    try:
+        with np.load(p, allow_pickle=False) as f:
+            names = list(f.files)
+            wanted = {}
+            for key in (k for k in keys if k in names):
+                wanted[key] = f[key]
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise DataError(f"{p}: a damaged .npz archive (truncated or corrupt: {exc})") from exc
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) and key is not None:
+            raise DataError(
+                f"{p}: array {key!r} holds Python objects, not numbers; save it as a numeric "
+                "array (np.asarray(a, dtype=float))"
+            ) from exc
+        raise DataError(f"{p}: a damaged .npz archive ({exc})") from exc
+    return wanted, [k for k in names if k not in keys]
+
+
 class NpzDataModule(ArrayDataModule):
     """A user's `.npz` with arrays `x` (N, d) and `y` (N,) or (N, k); optionally `x_test`,
-    `y_test` (then no test split is cut from x)."""
+    `y_test` (then no test split is cut from x). Other arrays in the file (e.g. the object
+    arrays of mnist1d) are not read: a warning names them."""
 
     REQUIRED = ("x", "y")
     OPTIONAL = ("x_test", "y_test")
@@ -557,23 +534,19 @@ class NpzDataModule(ArrayDataModule):
 
     def load(self):
         p = _existing(self.path, ".npz")
-        try:
-            with np.load(p, allow_pickle=False) as f:
-                arrays = {k: f[k] for k in f.files}
-        except (OSError, ValueError) as exc:
-            raise DataError(f"{p}: cannot read as .npz ({exc})") from exc
+        arrays, others = _read_npz(p, self.REQUIRED + self.OPTIONAL)
         missing = [k for k in self.REQUIRED if k not in arrays]
         if missing:
+            found = sorted([*arrays, *others])
             raise DataError(
                 f"{p}: missing array(s) {', '.join(map(repr, missing))}; found "
-                f"{', '.join(map(repr, sorted(arrays))) or 'none'}; expected keys 'x', 'y' "
+                f"{', '.join(map(repr, found)) or 'none'}; expected keys 'x', 'y' "
                 "and optionally 'x_test', 'y_test'"
             )
-        unknown = sorted(set(arrays) - set(self.REQUIRED) - set(self.OPTIONAL))
-        if unknown:
-            raise DataError(
-                f"{p}: unexpected array(s) {', '.join(map(repr, unknown))}; valid keys: "
-                "'x', 'y', 'x_test', 'y_test'"
+        if others:
+            rank_zero_warn(
+                f"{p}: ignoring array(s) {', '.join(map(repr, sorted(others)))}; only 'x', "
+                "'y', 'x_test', 'y_test' are used"
             )
         return arrays["x"], arrays["y"], arrays.get("x_test"), arrays.get("y_test"), str(p)
 
@@ -616,4 +589,5 @@ class CsvDataModule(ArrayDataModule):
         x = np.delete(table, j, axis=1)  # (N, d)
         if x.shape[1] == 0:
             raise DataError(f"{p}: no feature columns besides the label {self.label_column!r}")
+        self.feature_names = [h for i, h in enumerate(header) if i != j]
         return x, y, None, None, str(p)

@@ -1,15 +1,18 @@
 """LightningModules of the app: the notes' MLP (every head) and autoencoders (I1-I4).
 
-Imports torch, lightning, torchmetrics and torchref; never scratch. The networks, losses,
-penalties, initializations, optimizers and schedules are torchref's; this file only wires
-them into Lightning's loop and logs.
+Imports torch, lightning, torchmetrics, torchref and, of scratch, only scratch.validation
+(the valid ranges). The networks, losses, penalties, initializations, optimizers and
+schedules are torchref's; this file only wires them into Lightning's loop and logs.
 
-Shared by every module (`AppModule`):
+Every module is built with keyword arguments only. Shared by every module (`AppModule`),
+held in one typed spec (`OptimizerSpec`), given as flat arguments (`lr: 0.01` in a config,
+`--model.init_args.lr 0.01` on the command line):
   optimizer        a name of `torchref.optim.OPTIMIZERS` (built-ins and the notes' variants),
                    built with `lr` and `optimizer_args`
   scheduler        a name of `torchref.schedules.SCHEDULERS` or None, with `scheduler_args`,
                    stepped every epoch or every optimizer step (`scheduler_interval`)
-  init, init_std   a scheme of `torchref.init.initialize` for the Linear layers
+Most modules also take `init`, `init_std`: a scheme of `torchref.init.initialize` for the
+Linear layers.
 
 Logging (TensorBoard through Lightning's logger): `train_loss` (epoch mean),
 `train_loss_step` (every `log_every_n_steps` steps), `val_loss`, `test_loss`, the accuracy
@@ -19,22 +22,30 @@ step), and `hp_metric`, the final test metric, shown beside the hyper-parameters
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from dataclasses import dataclass
+
 import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
 import torchmetrics
+from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
-from lightning_app.callbacks import draw_stage_summary, tensorboard_writer
+from lightning_app.callbacks import draw_stage_summary, never_fatal, tensorboard_writer
+from lightning_app.checks import InputError, check_count
+from scratch.validation import Interval, check_choice, check_interval, check_layer_sizes
 from torchref import autoencoders as ae
 from torchref.ensemble import Ensemble
 from torchref.init import initialize
 from torchref.losses import l1_penalty, l2_penalty
 from torchref.mlp import MLP, head_output, linear_layers
-from torchref.optim import make_optimizer
-from torchref.schedules import make_scheduler
+from torchref.optim import OPTIMIZERS, make_optimizer
+from torchref.schedules import SCHEDULERS, make_scheduler
 
 __all__ = [
+    "OptimizerSpec",
     "AppModule",
     "MLPModule",
     "EnsembleModule",
@@ -43,45 +54,120 @@ __all__ = [
 ]
 
 _INTERVALS = ("epoch", "step")
+# The lead switches these to scratch.validation's named ranges (LEARNING_RATE, PENALTY, ...).
+_LR = Interval(0, math.inf, "left")  # lr = 0 is a valid (frozen) run; inf is refused
+_NONNEGATIVE = Interval(0, math.inf, "left")
+
+
+def _args(name: str, value, reserved: tuple[str, ...], owner: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict of keyword arguments, got {value!r}")
+    clash = [k for k in reserved if k in value]
+    if clash:
+        k = clash[0]
+        raise ValueError(
+            f"{name} must not hold {k!r}: the {owner} takes {k} as its own argument "
+            f"({k}={value[k]!r}), not inside {name}"
+        )
+    return dict(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptimizerSpec:
+    """How a module builds its optimizer and learning-rate schedule, checked when made.
+
+    Names come from torchref's registries (`torchref.optim.OPTIMIZERS`,
+    `torchref.schedules.SCHEDULERS`); `lr` is its own argument and may not also appear in
+    `optimizer_args`. The hyper-parameters in `optimizer_args`/`scheduler_args` are checked
+    by torchref when `build` makes the optimizer (once, in `configure_optimizers`).
+    """
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    optimizer_args: dict | None = None
+    scheduler: str | None = None
+    scheduler_args: dict | None = None
+    scheduler_interval: str = "epoch"
+
+    def __post_init__(self) -> None:
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_interval("lr", self.lr, _LR)
+        _args("optimizer_args", self.optimizer_args, ("lr", "params"), "optimizer")
+        if self.scheduler is not None:
+            check_choice("scheduler", self.scheduler, SCHEDULERS)
+        _args("scheduler_args", self.scheduler_args, ("optimizer",), "scheduler")
+        check_choice("scheduler_interval", self.scheduler_interval, _INTERVALS)
+
+    def build(self, params):
+        """The optimizer over `params` and, with a scheduler, Lightning's dict form.
+
+        A bad hyper-parameter in `optimizer_args`/`scheduler_args` is an `InputError` naming
+        the argument (the command line prints it as one line)."""
+        try:
+            opt = make_optimizer(self.optimizer, params, lr=self.lr, **(self.optimizer_args or {}))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"optimizer {self.optimizer!r}: {exc}", "optimizer_args") from exc
+        if self.scheduler is None:
+            return opt
+        try:
+            sched = make_scheduler(self.scheduler, opt, **(self.scheduler_args or {}))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"scheduler {self.scheduler!r}: {exc}", "scheduler_args") from exc
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched,
+                                                   "interval": self.scheduler_interval}}
+
+    def as_kwargs(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _initialize(net: nn.Module, init: str, init_std: float | None, **kwargs) -> None:
+    """`torchref.init.initialize`, its refusals naming the module's argument."""
+    try:
+        initialize(net, init, std=init_std, **kwargs)
+    except ValueError as exc:
+        raise InputError(str(exc), "init_std" if "std" in str(exc) else "init") from exc
 
 
 class AppModule(pl.LightningModule):
     """Base of the app's modules: optimizer/scheduler by name from torchref, shared logging.
 
-    Subclasses set `self.net` (the torchref module), optionally torchmetrics objects
-    `self.train_metric`, `self.val_metric`, `self.test_metric` (computed and logged once per
-    epoch as f"{stage}_{metric_name}"), and implement `_step(batch, stage)` returning the loss
-    after updating the stage's metric.
+    Subclasses take their own keyword-only arguments and `**optim` (the `OptimizerSpec`
+    fields, passed on here), set `self.net` (the torchref module), optionally torchmetrics
+    objects `self.train_metric`, `self.val_metric`, `self.test_metric` (computed and logged
+    once per epoch as f"{stage}_{metric_name}"), and implement `_step(batch, stage)`
+    returning the loss after updating the stage's metric, and `check_data(datamodule)`.
+
+    The hyper-parameters saved (checkpoint, TensorBoard's HPARAMS) are every argument of the
+    subclass chain, the six of the spec included, defaults too.
     """
 
     # The name of the per-epoch metric each stage logs (f"{stage}_{metric_name}").
     metric_name = "acc"
     # The final metric shown as `hp_metric`: True if larger is better.
     higher_is_better = True
+    # __init__ arguments that are not hyper-parameters (modules handed to a stage).
+    _not_hparams: tuple[str, ...] = ()
 
     def __init__(
         self,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
+        *,
+        optimizer: str = OptimizerSpec.optimizer,
+        lr: float = OptimizerSpec.lr,
         optimizer_args: dict | None = None,
         scheduler: str | None = None,
         scheduler_args: dict | None = None,
-        scheduler_interval: str = "epoch",
+        scheduler_interval: str = OptimizerSpec.scheduler_interval,
     ) -> None:
         super().__init__()
-        if scheduler_interval not in _INTERVALS:
-            raise ValueError(
-                f"unknown scheduler_interval {scheduler_interval!r}; valid choices: "
-                f"{', '.join(map(repr, _INTERVALS))}"
-            )
-        self.optimizer_name = optimizer
-        self.lr = lr
-        self.optimizer_args = dict(optimizer_args or {})
-        self.scheduler_name = scheduler
-        self.scheduler_args = dict(scheduler_args or {})
-        self.scheduler_interval = scheduler_interval
+        # Collects the arguments of this __init__ and of the subclass's (the calling frame).
+        self.save_hyperparameters(ignore=list(self._not_hparams))
+        self.optim = OptimizerSpec(
+            optimizer=optimizer, lr=lr, optimizer_args=optimizer_args, scheduler=scheduler,
+            scheduler_args=scheduler_args, scheduler_interval=scheduler_interval,
+        )
         self._train_loss: dict = {"sum": None, "n": 0}
-        self._probe_optimizer()
 
     # Lightning writes `_current_fx_name` on the module around every hook it calls (about 40
     # times per training step, twice per hook). nn.Module.__setattr__ first checks whether
@@ -95,28 +181,25 @@ class AppModule(pl.LightningModule):
         else:
             super().__setattr__(name, value)
 
-    def _probe_optimizer(self) -> None:
-        # Build the optimizer (and schedule) once on a dummy parameter, so a wrong name or
-        # hyper-parameter fails at construction, before any data is loaded.
-        dummy = [nn.Parameter(torch.zeros(1))]
-        opt = make_optimizer(self.optimizer_name, dummy, lr=self.lr, **self.optimizer_args)
-        if self.scheduler_name is not None:
-            make_scheduler(self.scheduler_name, opt, **self.scheduler_args)
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Resuming with other optimizer settings (the CLI asks for --allow_model_changes):
+        the weights are the checkpoint's, the optimizer and schedule start fresh from the new
+        settings (the saved state of another optimizer or learning rate does not apply)."""
+        saved = checkpoint.get("hyper_parameters") or {}
+        spec = self.optim.as_kwargs()
+        changed = [k for k in spec if k in saved and saved[k] != spec[k]]
+        if changed and checkpoint.get("optimizer_states"):
+            checkpoint["optimizer_states"] = []
+            checkpoint["lr_schedulers"] = []
+            rank_zero_info(f"{', '.join(changed)} changed: the optimizer and schedule start "
+                           "fresh; the weights are the checkpoint's")
 
     def trainable_parameters(self):
         """What the optimizer updates (all parameters; a frozen stage narrows it)."""
         return self.parameters()
 
     def configure_optimizers(self):
-        opt = make_optimizer(self.optimizer_name, self.trainable_parameters(), lr=self.lr,
-                             **self.optimizer_args)
-        if self.scheduler_name is None:
-            return opt
-        sched = make_scheduler(self.scheduler_name, opt, **self.scheduler_args)
-        return {
-            "optimizer": opt,
-            "lr_scheduler": {"scheduler": sched, "interval": self.scheduler_interval},
-        }
+        return self.optim.build(self.trainable_parameters())
 
     # -- steps. The training step is the hot path: one forward, one loss, one metric update
     # and two in-place additions. `self.log` costs a deep copy of its metadata per call (about
@@ -178,22 +261,46 @@ class AppModule(pl.LightningModule):
             # TensorBoard shows hp_metric beside the hyper-parameters (HPARAMS tab).
             self.log("hp_metric", value)
 
-    def _check_data(self, n_features: int, source: str) -> None:
-        want = self.input_size
-        if n_features != want:
-            raise ValueError(
-                f"the model expects {want} input features but the data ({source}) has "
-                f"{n_features}; set the model's first layer size to {n_features}"
+    # -- does the model fit the data? Called by the CLI before any run and again in setup.
+    sizes_argument = "layer_sizes"  # the argument that sets the widths, named in errors
+
+    def check_data(self, dm) -> None:
+        """Raise `InputError` (naming the argument to change) unless this model can train on
+        the ArrayDataModule `dm`: input width, and targets that suit the head."""
+        n_features = dm.n_features
+        if n_features != self.input_size:
+            raise InputError(
+                f"the model expects {self.input_size} input features but the data "
+                f"({dm.source}) has {n_features}; set the first size to {n_features}",
+                self.sizes_argument,
             )
+        self._check_targets(dm)
 
     def setup(self, stage: str) -> None:
         dm = self.trainer.datamodule if self.trainer is not None else None
         if dm is not None and hasattr(dm, "split"):
-            self._check_data(dm.n_features, dm.source)
-            self._check_targets(dm)
+            self.check_data(dm)
 
     def _check_targets(self, dm) -> None:
         """Subclasses check that the data's targets suit the head."""
+
+    def _check_classes(self, dm, room: int, argument: str, what: str) -> None:
+        """Integer labels 0..room-1 for a classifier with `room` classes."""
+        labels = dm.label_range
+        if labels is None:
+            raise InputError(f"{what} needs integer class labels but {dm.source} has real "
+                             "targets")
+        lo, hi = labels
+        if lo < 0:
+            raise InputError(
+                f"{dm.source} has negative class labels (smallest {lo}); {what} needs labels "
+                f"0..{room - 1}; relabel the data"
+            )
+        if hi >= room:
+            raise InputError(
+                f"the data ({dm.source}) has labels 0..{hi} but {what} has room for {room} "
+                f"classes", argument,
+            )
 
     @property
     def input_size(self) -> int:
@@ -216,6 +323,7 @@ class MLPModule(AppModule):
 
     def __init__(
         self,
+        *,
         layer_sizes: list[int] = (64, 128, 10),
         activation: str | list[str] = "relu",
         head: str = "multiclass",
@@ -226,25 +334,16 @@ class MLPModule(AppModule):
         l2: float = 0.0,
         init: str = "torch_default",
         init_std: float | None = None,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        optimizer_args: dict | None = None,
-        scheduler: str | None = None,
-        scheduler_args: dict | None = None,
-        scheduler_interval: str = "epoch",
+        **optim,
     ) -> None:
-        super().__init__(optimizer, lr, optimizer_args, scheduler, scheduler_args,
-                         scheduler_interval)
-        self.save_hyperparameters()
-        self.net = MLP(list(layer_sizes), activation, head, batch_norm, dropout, dropout_kind)
+        super().__init__(**optim)
+        self.l1 = check_interval("l1", l1, _NONNEGATIVE)
+        self.l2 = check_interval("l2", l2, _NONNEGATIVE)
+        sizes = list(check_layer_sizes("layer_sizes", layer_sizes))
+        self.net = MLP(sizes, activation, head, batch_norm, dropout, dropout_kind)
         # Linear layers only; batch-norm scale/shift keep their (1, 0) start.
-        initialize(self.net, init, std=init_std)
-        for name, value in (("l1", l1), ("l2", l2)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-                raise ValueError(f"{name} must be in [0, inf), got {value!r}")
+        _initialize(self.net, init, init_std)
         self.head_kind = head
-        self.l1 = float(l1)
-        self.l2 = float(l2)
         self._weights = [layer.weight for layer in linear_layers(self.net)]
         k = self.net.layer_sizes[-1]
         if head == "regression":
@@ -283,6 +382,8 @@ class MLPModule(AppModule):
     def _step(self, batch, stage: str) -> torch.Tensor:
         x, y = batch
         logits = self.net(x)
+        if self.head_kind == "regression" and not y.is_floating_point():
+            y = y.to(logits.dtype)  # integer-valued real targets (e.g. counts)
         loss = self.loss(logits, y)
         getattr(self, f"{stage}_metric").update(self._metric_input(logits.detach()), y)
         return loss
@@ -313,30 +414,29 @@ class MLPModule(AppModule):
         return self.predict_labels(x)
 
     def _check_targets(self, dm) -> None:
-        y = dm.split("train")[1]
         k = self.net.layer_sizes[-1]
         if self.head_kind == "regression":
-            width = 1 if y.ndim == 1 else y.shape[1]
+            width = dm.target_width
             if width != k:
-                raise ValueError(
+                raise InputError(
                     f"the regression head has {k} outputs but the targets of {dm.source} have "
-                    f"width {width}"
+                    f"width {width}; set the last size to {width}", "layer_sizes",
                 )
             return
-        n_classes = dm.n_classes
-        if n_classes is None:
-            raise ValueError(
-                f"the {self.head_kind} head needs integer class labels but {dm.source} has real "
-                "targets; use head: regression"
+        labels = dm.label_range
+        if labels is None:
+            raise InputError(
+                f"the {self.head_kind} head needs integer class labels but {dm.source} has "
+                "real targets; for real targets use the regression head", "head",
             )
-        limit = 2 if self.head_kind == "binary" else k
-        if n_classes > limit:
-            raise ValueError(
-                f"the data ({dm.source}) has labels 0..{n_classes - 1} but the {self.head_kind} "
-                f"head has room for {limit} classes; set the last layer size to {n_classes}"
-                if self.head_kind == "multiclass"
-                else f"the binary head needs labels 0/1 but {dm.source} has 0..{n_classes - 1}"
-            )
+        if self.head_kind == "binary":
+            self._check_classes(dm, 2, "head", "the binary head (labels 0/1)")
+            return
+        hint = f"; set the last size to {labels[1] + 1}" if labels and labels[1] >= k else ""
+        try:
+            self._check_classes(dm, k, "layer_sizes", "the multiclass head")
+        except InputError as exc:
+            raise InputError(f"{exc}{hint}", exc.argument) from None
 
 
 class EnsembleModule(AppModule):
@@ -351,32 +451,24 @@ class EnsembleModule(AppModule):
     mean loss; never below `val_loss` for cross-entropy, by convexity), accuracies.
     """
 
+    sizes_argument = "members"
+
     def __init__(
         self,
+        *,
         members: list[list[int]] = ((64, 32, 10), (64, 64, 10), (64, 128, 10)),
         activation: str = "relu",
         head: str = "multiclass",
         init: str = "he",
         init_std: float | None = None,
         init_seeds: list[int] | None = None,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        optimizer_args: dict | None = None,
-        scheduler: str | None = None,
-        scheduler_args: dict | None = None,
-        scheduler_interval: str = "epoch",
+        **optim,
     ) -> None:
-        super().__init__(optimizer, lr, optimizer_args, scheduler, scheduler_args,
-                         scheduler_interval)
-        self.save_hyperparameters()
-        if head not in ("multiclass", "binary"):
-            raise ValueError(
-                f"unknown head {head!r} for an ensemble of classifiers; valid choices: "
-                "'multiclass', 'binary'"
-            )
-        members = [list(m) for m in members]
+        super().__init__(**optim)
+        check_choice("head", head, ("multiclass", "binary"))
         if not members:
             raise ValueError("members must list at least one network, got none")
+        members = [list(check_layer_sizes("members", m)) for m in members]
         if len({(m[0], m[-1]) for m in members}) != 1:
             raise ValueError(
                 f"every member must have the same input and output sizes, got {members}"
@@ -388,7 +480,7 @@ class EnsembleModule(AppModule):
             )
         nets = [MLP(sizes, activation, head) for sizes in members]
         for net, seed in zip(nets, seeds, strict=True):
-            initialize(net, init, std=init_std, generator=torch.Generator().manual_seed(seed))
+            _initialize(net, init, init_std, generator=torch.Generator().manual_seed(seed))
         self.net = Ensemble(nets, head)
         self.head_kind = head
         k = members[0][-1]
@@ -441,13 +533,8 @@ class EnsembleModule(AppModule):
         return self._ensemble_loss(p, y)
 
     def _check_targets(self, dm) -> None:
-        k = dm.n_classes
-        limit = 2 if self.head_kind == "binary" else self.n_classes
-        if k is None or k > limit:
-            raise ValueError(
-                f"the data ({dm.source}) has labels 0..{(k or 0) - 1} but the ensemble's "
-                f"{self.head_kind} head has room for {limit} classes"
-            )
+        argument = "head" if self.head_kind == "binary" else "members"
+        self._check_classes(dm, self.n_classes, argument, f"the ensemble's {self.head_kind} head")
 
 
 # ---- autoencoders (I1-I4, C9) ---------------------------------------------------------------
@@ -467,8 +554,11 @@ class AutoencoderModule(AppModule):
     metric_name = "mse"
     higher_is_better = False
 
+    sizes_argument = "sizes"
+
     def __init__(
         self,
+        *,
         sizes: tuple[int, ...] = (64, 32, 64),
         activation: str = "sigmoid",
         output_activation: str = "sigmoid",
@@ -481,21 +571,15 @@ class AutoencoderModule(AppModule):
         dropout_kind: str = "inverted",
         init: str = "torch_default",
         init_std: float | None = None,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        optimizer_args: dict | None = None,
-        scheduler: str | None = None,
-        scheduler_args: dict | None = None,
-        scheduler_interval: str = "epoch",
+        **optim,
     ) -> None:
-        super().__init__(optimizer, lr, optimizer_args, scheduler, scheduler_args,
-                         scheduler_interval)
-        self.save_hyperparameters()
+        super().__init__(**optim)
         self.net = ae.Autoencoder(
-            list(sizes), activation, output_activation, loss, code_layer, sparsity, rho, beta,
-            hidden_dropout, dropout_kind,
+            list(sizes), activation=activation, output_activation=output_activation,
+            loss=loss, code_layer=code_layer, sparsity=sparsity, rho=rho, beta=beta,
+            hidden_dropout=hidden_dropout, dropout_kind=dropout_kind,
         )
-        initialize(self.net, init, std=init_std)
+        _initialize(self.net, init, init_std)
         self.output_in_unit_interval = output_activation == "sigmoid"
         self.train_metric = torchmetrics.MeanSquaredError()
         self.val_metric = torchmetrics.MeanSquaredError()
@@ -534,9 +618,9 @@ class AutoencoderModule(AppModule):
             x = dm.split("train")[0]
             lo, hi = float(x.min()), float(x.max())
             if lo < 0 or hi > 1:
-                raise ValueError(
+                raise InputError(
                     f"loss 'bce' needs inputs in [0, 1] but {dm.source} has values in "
-                    f"[{lo:g}, {hi:g}]; scale the data or use loss 'mse'"
+                    f"[{lo:g}, {hi:g}]; scale the data or use loss 'mse'", "loss",
                 )
 
     @torch.no_grad()
@@ -566,10 +650,10 @@ class _Stage(AppModule):
     """One stage of the stacked pipeline: shares modules with its `StackedAutoencoderModule`
     and trains only `trainable`, with `frozen` below it (no gradients, kept in eval mode)."""
 
+    _not_hparams = ("owner", "frozen", "autoencoder")
+
     def __init__(self, owner: StackedAutoencoderModule, frozen: list[nn.Module]) -> None:
-        hp = owner.hparams
-        super().__init__(hp.optimizer, hp.lr, hp.optimizer_args, hp.scheduler, hp.scheduler_args,
-                         hp.scheduler_interval)
+        super().__init__(**owner.optim.as_kwargs())
         self.frozen = nn.ModuleList(frozen)
 
     def setup(self, stage: str) -> None:
@@ -668,8 +752,11 @@ class StackedAutoencoderModule(AppModule):
     `torchref.autoencoders.stack_encoders` of the pretrained encoders and the head.
     """
 
+    sizes_argument = "sizes"
+
     def __init__(
         self,
+        *,
         sizes: tuple[int, ...] = (64, 32, 16),
         n_classes: int = 10,
         activation: str = "sigmoid",
@@ -681,23 +768,14 @@ class StackedAutoencoderModule(AppModule):
         finetune_epochs: int = 10,
         init: str = "torch_default",
         init_std: float | None = None,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        optimizer_args: dict | None = None,
-        scheduler: str | None = None,
-        scheduler_args: dict | None = None,
-        scheduler_interval: str = "epoch",
+        **optim,
     ) -> None:
-        super().__init__(optimizer, lr, optimizer_args, scheduler, scheduler_args,
-                         scheduler_interval)
-        self.save_hyperparameters()
-        sizes = tuple(sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"sizes must be (d, h1, ..., hk) with k >= 1, got {sizes!r}")
+        super().__init__(**optim)
+        sizes = check_layer_sizes("sizes", sizes, what="widths (d, h1, ..., hk)")
+        n_classes = check_count("n_classes", n_classes, low=2)
         for name, v in (("pretrain_epochs", pretrain_epochs), ("head_epochs", head_epochs),
                         ("finetune_epochs", finetune_epochs)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+            check_count(name, v, low=0)
         # Output sigmoid + BCE for the pixel layer (in [0, 1]); the codes of a sigmoid
         # encoder are in (0, 1) as well, so every autoencoder reconstructs with the same loss.
         self.autoencoders = nn.ModuleList(
@@ -706,7 +784,7 @@ class StackedAutoencoderModule(AppModule):
             for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True)
         )
         for a in self.autoencoders:
-            initialize(a, init, std=init_std)
+            _initialize(a, init, init_std)
         self.n_encoders = len(self.autoencoders)
         self.n_classes = n_classes
         self.head_kind = "multiclass"
@@ -750,7 +828,8 @@ class StackedAutoencoderModule(AppModule):
         if name == "finetune":
             writer = tensorboard_writer(trainer)
             if writer is not None:
-                draw_stage_summary(writer, self.stage_results, trainer.global_step)
+                with never_fatal("the stage summary figure"):
+                    draw_stage_summary(writer, self.stage_results, trainer.global_step)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits (N, C) of the stacked classifier."""
@@ -772,12 +851,7 @@ class StackedAutoencoderModule(AppModule):
         return self.predict_labels(batch[0])
 
     def _check_targets(self, dm) -> None:
-        k = dm.n_classes
-        if k is None or k > self.n_classes:
-            raise ValueError(
-                f"the data ({dm.source}) has labels 0..{(k or 0) - 1} but n_classes is "
-                f"{self.n_classes}"
-            )
+        self._check_classes(dm, self.n_classes, "n_classes", f"n_classes={self.n_classes}")
 
     def report(self, datamodule) -> str:
         rows = []

@@ -6,9 +6,6 @@ tests patch argv), with logs under tmp_path and fast_dev_run where only wiring i
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import re
 from pathlib import Path
 
@@ -18,35 +15,13 @@ import torch
 import yaml
 
 from lightning_app.cli import CONFIG_DIR, main
+from parity_tests.app_support import restored_process_state, run_cli, run_cli_failing
 from torchref.autoencoders import Autoencoder, codes_are_distinct, reconstructs_all
 
 CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@contextlib.contextmanager
-def restored_process_state():
-    """Undo what a CLI run changes process-wide (torch threads, PL_GLOBAL_SEED, ...)."""
-    threads = torch.get_num_threads()
-    env = dict(os.environ)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        os.environ.clear()
-        os.environ.update(env)
-
-
-def run_cli(args: list[str]) -> tuple[str, str]:
-    """main(args) in this process with stdout/stderr captured."""
-    out, err = io.StringIO(), io.StringIO()
-    with restored_process_state(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(
-        err
-    ):
-        main(args)
-    return out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +74,7 @@ def test_print_config_without_config_shows_the_default_with_the_always_on_parts(
     assert cfg["data"]["class_path"] == "lightning_app.data.DigitsDataModule"
     assert cfg["seed_everything"] == 0
     assert cfg["checkpoint"]["save_last"] is True
+    assert cfg["checkpoint"]["enable_version_counter"] is False
     assert cfg["nan_guard"]["check_every_n_steps"] == 1
     plugins = [p["class_path"] for p in cfg["trainer"]["plugins"]]
     assert plugins == ["lightning_app.checkpointing.AtomicCheckpointIO"]
@@ -110,7 +86,8 @@ def test_every_shipped_config_trains_one_batch_under_fast_dev_run(name, tmp_path
     out, _ = run_cli(["fit", "--config", name, "--trainer.fast_dev_run", "true"])
     assert "final" in out
     assert "no TensorBoard logs were written" in out
-    assert not (tmp_path / "logs").exists()
+    # Not even ./checkpoints/last.ckpt (Lightning 2.6 writes it under fast_dev_run).
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_seven_configs_of_the_issue_are_shipped():
@@ -123,44 +100,54 @@ def test_the_seven_configs_of_the_issue_are_shipped():
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
-        ("--model.init_args.optimizer", "adamw", r"unknown optimizer 'adamw'; valid choices"),
-        ("--model.init_args.scheduler", "cosine", r"unknown scheduler 'cosine'; valid choices"),
-        ("--model.init_args.activation", "relu6", r"unknown activation 'relu6'"),
-        ("--model.init_args.init", "orthogonal", r"unknown scheme 'orthogonal'"),
-        ("--model.init_args.head", "poisson", r"unknown head 'poisson'"),
-        ("--model.init_args.lr", "-1", r"Invalid learning rate: -1.0"),
+        ("--model.init_args.optimizer", "adamw", "unknown optimizer 'adamw'; valid choices"),
+        ("--model.init_args.scheduler", "cosine", "unknown scheduler 'cosine'; valid choices"),
+        ("--model.init_args.activation", "relu6", "unknown activation 'relu6'"),
+        ("--model.init_args.init", "orthogonal", "unknown scheme 'orthogonal'"),
+        ("--model.init_args.head", "poisson", "unknown head 'poisson'"),
+        ("--model.init_args.lr", "-1", "lr must be in [0, inf), got -1.0"),
     ],
 )
 def test_bad_model_settings_fail_while_building_the_model(flag, value, message, tmp_path):
-    with pytest.raises(ValueError, match=message):
-        run_cli(["fit", "--config", "mlp_digits", flag, value,
-                 "--trainer.logger.init_args.save_dir", str(tmp_path)])
-    assert not list(tmp_path.rglob("*.ckpt"))
+    status, _, err = run_cli_failing(["fit", "--config", "mlp_digits", flag, value,
+                                      "--trainer.logger.init_args.save_dir", str(tmp_path)])
+    assert status == 2
+    # One line: the flag, then the message of the check that refused the value.
+    assert err.splitlines() == [f"error: {flag}: " + err.split(f"{flag}: ", 1)[1].strip()]
+    assert message in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_model_that_does_not_fit_the_data_fails_before_the_first_step(tmp_path):
-    with pytest.raises(ValueError, match=r"expects 30 input features but the data "
-                                         r"\(sklearn digits\) has 64"):
-        run_cli(["fit", "--config", "mlp_digits", "--model.init_args.layer_sizes", "[30, 10]",
-                 "--trainer.logger.init_args.save_dir", str(tmp_path)])
-    with pytest.raises(ValueError, match=r"labels 0\.\.9 but the multiclass head has room "
-                                         r"for 5 classes"):
-        run_cli(["fit", "--config", "mlp_digits", "--model.init_args.layer_sizes",
-                 "[64, 16, 5]", "--trainer.logger.init_args.save_dir", str(tmp_path)])
-    assert not list(tmp_path.rglob("*.ckpt"))
+    flag = "--model.init_args.layer_sizes"
+    status, _, err = run_cli_failing(["fit", "--config", "mlp_digits", flag, "[30, 10]",
+                                      "--trainer.logger.init_args.save_dir", str(tmp_path)])
+    assert status == 2
+    assert err.splitlines() == [
+        f"error: {flag}: the model expects 30 input features but the data (sklearn digits) "
+        "has 64; set the first size to 64"
+    ]
+    status, _, err = run_cli_failing(["fit", "--config", "mlp_digits", flag, "[64, 16, 5]",
+                                      "--trainer.logger.init_args.save_dir", str(tmp_path)])
+    assert status == 2
+    assert err.splitlines() == [
+        f"error: {flag}: the data (sklearn digits) has labels 0..9 but the multiclass head has "
+        "room for 5 classes; set the last size to 10"
+    ]
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_data_file_ends_the_program_with_one_line_and_status_2(tmp_path, capsys):
+def test_bad_data_file_ends_the_program_with_one_line_and_status_2(tmp_path):
     missing = tmp_path / "missing.npz"
-    with restored_process_state(), pytest.raises(SystemExit) as exit_info:
-        main(["fit", "--config", "mlp_digits",
-              "--data", "lightning_app.data.NpzDataModule",
-              "--data.path", str(missing),
-              "--trainer.logger.init_args.save_dir", str(tmp_path)])
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == f"error: data file '{missing}' does not exist (or is not a file)"
-    assert not list(tmp_path.rglob("*.ckpt"))
+    status, _, err = run_cli_failing(["fit", "--config", "mlp_digits",
+                                      "--data", "lightning_app.data.NpzDataModule",
+                                      "--data.path", str(missing),
+                                      "--trainer.logger.init_args.save_dir", str(tmp_path)])
+    assert status == 2
+    assert err.splitlines() == [
+        f"error: --data.init_args.path: data file '{missing}' does not exist (or is not a file)"
+    ]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_user_npz_trains_through_the_cli(tmp_path, rng):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -16,9 +18,9 @@ from lightning_app.data import (
     DigitsDataModule,
     NpzDataModule,
     OneHotDataModule,
-    TensorBatchLoader,
     XORDataModule,
 )
+from lightning_app.loader import TensorBatchLoader
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -249,10 +251,14 @@ def _bad_npz(tmp_path, rng):
         "missing file": (str(tmp_path / "nope.npz"), r"nope\.npz' does not exist"),
         "no y": (_npz(tmp_path, "noy", x=x), r"missing array\(s\) 'y'; found 'x'"),
         "wrong key": (
-            _npz(tmp_path, "wrongkey", x=x, y=y, labels=y),
-            r"unexpected array\(s\) 'labels'; valid keys: 'x', 'y', 'x_test', 'y_test'",
+            _npz(tmp_path, "wrongkey", x=x, labels=y),
+            r"missing array\(s\) 'y'; found 'labels', 'x'; expected keys 'x', 'y' and "
+            r"optionally 'x_test', 'y_test'",
         ),
-        "nan": (_npz(tmp_path, "nan", x=x_nan, y=y), r"x must be finite, got 1 NaN/inf value\(s\)"),
+        "nan": (
+            _npz(tmp_path, "nan", x=x_nan, y=y),
+            r"x must be finite, got 1 NaN/inf value\(s\) \(the first at row 2, column 1\)",
+        ),
         "inf in y": (
             _npz(tmp_path, "infy", x=x, y=np.where(np.arange(10) == 3, np.inf, 1.0)),
             r"y must be finite, got 1 NaN/inf",
@@ -316,3 +322,41 @@ def test_wrong_suffix_and_bad_fractions_are_rejected(tmp_path):
         DigitsDataModule(val_fraction=1.5)
     with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1, got -2"):
         DigitsDataModule(batch_size=-2)
+
+
+@pytest.mark.parametrize("value", [1e39, -4e38])
+def test_a_value_finite_in_float64_but_not_in_the_training_dtype_is_refused_at_load(
+    tmp_path, rng, value
+):
+    x = rng.normal(size=(30, 4))
+    x[17, 2] = value
+    path = _npz(tmp_path, x=x, y=rng.integers(0, 2, 30))
+    with pytest.raises(DataError, match=re.escape(f"x holds {value:g} at row 17, column 2, "
+                                                  "beyond the range of float32 (largest "
+                                                  "3.403e+38)")):
+        NpzDataModule(path).prepare(torch.float32)
+    dm = NpzDataModule(path, val_fraction=0.0, test_fraction=0.0)
+    dm.prepare(torch.float64)  # training in float64 keeps it
+    assert float(dm.split("train")[0].abs().max()) == abs(value)
+    # Half precision overflows much earlier (65504).
+    x[17, 2] = 7e4
+    with pytest.raises(DataError, match=r"x holds 70000 at row 17, column 2, beyond the range "
+                                        r"of float16"):
+        NpzDataModule(_npz(tmp_path, "half", x=x, y=rng.integers(0, 2, 30))).prepare(
+            torch.float16
+        )
+    # A csv names the column by its header.
+    csv = tmp_path / "big.csv"
+    csv.write_text("a,label,b\n" + "".join(f"{i},{i % 2},{1e39 if i == 5 else i}\n"
+                                           for i in range(20)))
+    with pytest.raises(DataError, match=r"x holds 1e\+39 at row 5, column 'b', beyond"):
+        CsvDataModule(str(csv)).prepare(torch.float32)
+
+
+def test_the_loader_lives_in_its_own_module():
+    import lightning_app.data as data
+    import lightning_app.loader as loader
+
+    assert TensorBatchLoader.__module__ == "lightning_app.loader"
+    assert loader.EpochSampler.__module__ == "lightning_app.loader"
+    assert not hasattr(data, "EpochSampler")

@@ -5,6 +5,7 @@ pipeline (I4) step for step against torchref's own plain-PyTorch training loops.
 from __future__ import annotations
 
 import copy
+import inspect
 
 import lightning.pytorch as pl
 import numpy as np
@@ -12,11 +13,13 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import EarlyStopping
 
+from lightning_app.checks import InputError
 from lightning_app.data import DigitsDataModule, NpzDataModule, XORDataModule
 from lightning_app.models import (
     AutoencoderModule,
     EnsembleModule,
     MLPModule,
+    OptimizerSpec,
     StackedAutoencoderModule,
 )
 from parity_tests.helpers import F64, assert_close
@@ -220,3 +223,77 @@ def test_stacked_pipeline_stages_equal_greedy_pretrain_train_head_and_fine_tune(
     for a, b in zip(model.autoencoders, ref_aes, strict=True):
         for p, q in zip(a.parameters(), b.parameters(), strict=True):
             assert_close(p, q, **F64)
+
+
+# ---- one optimizer spec for every module (issue 12) ---------------------------------------------
+
+MODULES = {
+    "mlp": lambda **kw: MLPModule(layer_sizes=(64, 8, 10), **kw),
+    "ensemble": lambda **kw: EnsembleModule(members=[[64, 8, 10]], **kw),
+    "autoencoder": lambda **kw: AutoencoderModule(sizes=(64, 8, 64), **kw),
+    "stacked": lambda **kw: StackedAutoencoderModule(sizes=(64, 8), **kw),
+}
+SPEC = {"optimizer": "adam", "lr": 1e-3, "optimizer_args": None, "scheduler": None,
+        "scheduler_args": None, "scheduler_interval": "epoch"}
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_every_module_takes_the_optimizer_settings_once_as_keywords_and_saves_them(name):
+    module = MODULES[name](lr=0.02, scheduler="exponential", scheduler_args={"k": 0.1})
+    assert module.optim == OptimizerSpec(lr=0.02, scheduler="exponential",
+                                         scheduler_args={"k": 0.1})
+    # Saved with the defaults of those not given (checkpoint, TensorBoard's HPARAMS).
+    saved = {k: module.hparams[k] for k in SPEC}
+    assert saved == {**SPEC, "lr": 0.02, "scheduler": "exponential", "scheduler_args": {"k": 0.1}}
+    # Keyword-only, and the six are declared by AppModule alone (the modules pass **optim on).
+    cls = type(module)
+    params = inspect.signature(cls.__init__).parameters
+    assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for n, p in params.items() if n != "self")
+    assert not set(SPEC) & set(params)
+    with pytest.raises(TypeError, match="positional"):
+        cls((64, 8, 10))
+
+
+def test_lr_inside_optimizer_args_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"optimizer_args must not hold 'lr': the optimizer takes "
+                                         r"lr as its own argument \(lr=0\.1\), not inside "
+                                         r"optimizer_args"):
+        MLPModule(optimizer_args={"lr": 0.1})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(lr=float("inf")), r"lr must be in \[0, inf\), got inf"),
+        (dict(lr=-0.1), r"lr must be in \[0, inf\), got -0\.1"),
+        (dict(optimizer="adamw"), r"unknown optimizer 'adamw'; valid choices: "),
+        (dict(scheduler="cosine"), r"unknown scheduler 'cosine'; valid choices: "),
+        (dict(scheduler_interval="batch"), r"unknown scheduler_interval 'batch'; valid choices: "
+                                           r"'epoch', 'step'"),
+    ],
+)
+def test_optimizer_settings_are_checked_when_the_module_is_built(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MLPModule(**kwargs)
+
+
+def test_the_optimizer_is_built_once(monkeypatch):
+    import lightning_app.models as models
+
+    built = []
+    real = models.make_optimizer
+    monkeypatch.setattr(models, "make_optimizer",
+                        lambda *a, **k: built.append(a[0]) or real(*a, **k))
+    module = MLPModule(layer_sizes=(64, 8, 10), optimizer="momentum", lr=0.1)
+    assert built == []  # no probe on a dummy parameter at construction
+    _trainer(max_steps=2, limit_val_batches=0).fit(module, datamodule=DigitsDataModule())
+    assert built == ["momentum"]
+
+
+def test_a_bad_value_in_optimizer_args_names_the_argument_when_the_optimizer_is_built():
+    module = MLPModule(optimizer="momentum", optimizer_args={"momentum": -1.0})
+    with pytest.raises(InputError) as info:
+        module.configure_optimizers()
+    assert info.value.argument == "optimizer_args"
+    assert str(info.value).startswith("optimizer 'momentum': ")
+    assert "-1.0" in str(info.value)

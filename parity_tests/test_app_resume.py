@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -19,6 +20,7 @@ from lightning_app.checkpointing import (
     restore_rng_state,
 )
 from lightning_app.cli import main
+from parity_tests.app_support import digits_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,48 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 # A checkpoint every 7 steps: step 21 is the last batch of epoch 0, step 35 is batch 14 of
 # epoch 1. Dropout (random masks), batch norm (running statistics), Adam (moments) and an
 # exponential schedule make every kind of state matter.
-CONFIG = """\
-seed_everything: 123
-num_threads: 1
-test_after_fit: false
-trainer:
-  accelerator: cpu
-  devices: 1
-  max_epochs: 3
-  enable_progress_bar: false
-  enable_model_summary: false
-  log_every_n_steps: 5
-  logger:
-    class_path: lightning.pytorch.loggers.TensorBoardLogger
-    init_args:
-      save_dir: {save_dir}
-      name: resume
-model:
-  class_path: lightning_app.models.MLPModule
-  init_args:
-    layer_sizes: [64, 32, 10]
-    batch_norm: true
-    dropout: 0.3
-    optimizer: adam
-    lr: 0.01
-    scheduler: exponential
-    scheduler_args:
-      k: 0.1
-data:
-  class_path: lightning_app.data.DigitsDataModule
-  init_args:
-    batch_size: 64
-checkpoint:
-  every_n_train_steps: 7
-"""
-
 STEPS = 63
 
 
 def _config(tmp_path: Path, name: str) -> tuple[Path, Path]:
     save_dir = tmp_path / name
     path = tmp_path / f"{name}.yaml"
-    path.write_text(CONFIG.format(save_dir=save_dir))
+    path.write_text(digits_config(
+        save_dir, "resume", seed=123, log_every_n_steps=5,
+        model={"layer_sizes": [64, 32, 10], "batch_norm": True, "dropout": 0.3},
+        checkpoint={"every_n_train_steps": 7},
+    ))
     return path, save_dir
 
 
@@ -85,7 +56,7 @@ def _fit(config: Path, *extra: str) -> subprocess.Popen:
 
 def _kill_at(step: int) -> list[str]:
     return [
-        "--trainer.callbacks+=lightning_app.callbacks.KillAtStep",
+        "--trainer.callbacks+=parity_tests.app_support.KillAtStep",
         f"--trainer.callbacks.step={step}",
     ]
 
@@ -183,21 +154,45 @@ def test_nan_loss_stops_training_with_a_clear_message_and_keeps_the_last_good_ch
     tmp_path, capsys
 ):
     cfg, save_dir = _config(tmp_path, "nan")
-    # Plain SGD with a learning rate of 1e8 overflows within a few steps.
+    # Plain SGD with a learning rate of 1e8 overflows within a few steps, before the config's
+    # first periodic checkpoint (step 7): last.ckpt is written by the guard's stop.
     with pytest.raises(SystemExit) as exit_info:
         main([
             "fit", "--config", str(cfg), "--model.init_args.optimizer", "sgd",
             "--model.init_args.lr", "1e8", "--model.init_args.dropout", "0.0",
             "--model.init_args.batch_norm", "false", "--model.init_args.scheduler", "null",
-            "--checkpoint.every_n_train_steps", "1",
         ])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert "error: the training loss became" in err and "training stopped" in err
     step = int(err.split(" at step ")[1].split()[0])
+    assert 0 < step < 7
     last = save_dir / "resume" / "version_0" / "checkpoints" / "last.ckpt"
-    assert f"Last good checkpoint: {last}" in err
+    assert f"Last good checkpoint: {last} (step {step})." in err
     good = torch.load(last, weights_only=True)
-    assert good["global_step"] == step - 1  # the step before the bad one
+    assert good["global_step"] == step  # the weights before the step whose loss was not finite
     for name, value in good["state_dict"].items():
         assert torch.isfinite(value.double()).all(), name
+
+
+def test_an_inf_loss_reaches_the_guard_before_any_histogram(tmp_path, capsys):
+    # One huge input (finite in float32, its square is not) in the first batch of an epoch
+    # whose gradient histograms are due (mlp_digits: every 10 epochs, epoch 0 included).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 5))
+    x[0, 0] = 1e30
+    np.savez(tmp_path / "huge.npz", x=x, y=x @ np.ones(5), x_test=x[:10], y_test=x[:10, 0])
+    save_dir = tmp_path / "logs"
+    with pytest.raises(SystemExit) as exit_info:
+        main([
+            "fit", "--config", "mlp_digits", "--data", "lightning_app.data.NpzDataModule",
+            "--data.path", str(tmp_path / "huge.npz"), "--data.init_args.batch_size", "100",
+            "--data.init_args.val_fraction", "0", "--model.init_args.head", "regression",
+            "--model.init_args.layer_sizes", "[5, 8, 1]", "--trainer.logger.init_args.save_dir",
+            str(save_dir),
+        ])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("error: the training loss became inf at step 0 (epoch 0, batch 0)")
+    assert err[-1].endswith("Last good checkpoint: none (no step ended with a finite loss).")
+    assert not save_dir.exists()  # nothing was trained: the run folder is not kept

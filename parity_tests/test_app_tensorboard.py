@@ -22,7 +22,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from lightning_app.data import DigitsDataModule
-from parity_tests.test_app_cli import run_cli
+from parity_tests.app_support import run_cli
 from torchref.mlp import MLP
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

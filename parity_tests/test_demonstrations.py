@@ -20,7 +20,9 @@ from threadpoolctl import threadpool_limits
 from parity_tests.helpers import assert_close, to_numpy, to_torch
 from scratch import classic as sc
 from scratch import demonstrations as sd
-from scratch.mlp import mlp_forward
+from scratch.autoencoders import AEConfig, init_autoencoder, train_autoencoder
+from scratch.mlp import init_mlp, mlp_forward
+from scratch.optim import adam_update
 from torchref import classic as tc
 from torchref import demonstrations as td
 from torchref.activations import Step
@@ -395,3 +397,263 @@ def test_the_compact_code_needs_only_ceil_log2_n_units(n):
     assert len({tuple(c) for c in codes}) == n  # distinct codes
     assert sd.one_hot_codes(n).shape == (n, n)
 
+
+
+# ==== The notes' remaining claims (docs/demonstrations.md, second part) =======================
+# Each test holds a measured number to the claim with a bound derived independently (closed
+# forms, hand arithmetic, a theorem), and compares the torch run with the scratch run where
+# both draw the same randomness.
+
+
+# ---- B9 / B10: without hidden activations, no more than logistic regression (001) -----------
+
+
+@pytest.mark.catalog("B9", "B10")
+def test_a_network_without_hidden_activations_reaches_exactly_logistic_regressions_optimum():
+    r = sd.linear_network_vs_logistic_regression()
+    # The same convex optimum, reached through a different (non-convex) parametrization.
+    assert r["linear_net_loss"] == pytest.approx(r["logreg_loss"], rel=1e-7)
+    (w_lr, b_lr), (w_net, b_net) = r["logreg"], r["collapsed"]
+    assert_close(w_net, w_lr, rtol=1e-4, atol=1e-5)
+    assert_close(b_net, b_lr, rtol=1e-4, atol=1e-5)
+    # Before the output's sigmoid the network is affine: its values are not probabilities.
+    lo, hi = r["affine_range"]
+    assert lo < 0 and hi > 1
+
+
+# ---- B12: deep = a path through more than one hidden unit = more than one hidden layer -------
+
+
+@pytest.mark.catalog("B12")
+@pytest.mark.parametrize("sizes", [[2, 1], [2, 3, 1], [2, 3, 3, 1], [4, 2, 5, 3, 2]])
+def test_hidden_path_depth_of_a_layered_network_is_its_number_of_hidden_layers(sizes, rng):
+    params = init_mlp(sizes, rng)
+    inputs = [(0, i) for i in range(sizes[0])]
+    outputs = [(len(sizes) - 1, j) for j in range(sizes[-1])]
+    depth = sd.hidden_path_depth(sc.connection_graph(params[::2]), inputs, outputs)
+    assert depth == len(sizes) - 2
+    model = load_numpy_params(MLP(sizes, head="regression").double(), params)
+    assert sd.hidden_path_depth(tc.connection_graph(model), inputs, outputs) == depth
+    assert td.hidden_layers(model) == depth  # 002's count of layers, read off the module
+    # 000 calls it deep iff some path crosses more than one hidden unit; 002 iff more than one
+    # hidden layer: the same verdict on every layered network.
+    assert (depth > 1) == (len(sizes) - 2 > 1)
+
+
+@pytest.mark.catalog("B12")
+def test_a_skip_connection_does_not_make_a_one_hidden_unit_network_deep():
+    # 003's IFF with one hidden unit and direct input -> output connections (E7).
+    edges = [("x1", "h"), ("x2", "h"), ("h", "y"), ("x1", "y"), ("x2", "y")]
+    assert sd.hidden_path_depth(edges, ["x1", "x2"], ["y"]) == 1
+    # Two hidden units in series, whatever one calls their "layers", are deep by 000's rule.
+    assert sd.hidden_path_depth(edges + [("h", "g"), ("g", "y")], ["x1", "x2"], ["y"]) == 2
+    with pytest.raises(ValueError, match="must form a DAG"):
+        sd.hidden_path_depth([("a", "b"), ("b", "a")], ["a"], ["b"])
+
+
+# ---- F8: mini-batches (002 §4.3.4) -----------------------------------------------------------
+
+
+@pytest.mark.catalog("F8")
+def test_minibatch_gradient_variance_falls_like_one_over_s_with_the_finite_population_factor():
+    X, t = sd.regression_data()
+    rows = sd.minibatch_gradient_noise(X, t, np.zeros(5), (1, 4, 16, 64, 256), 3000,
+                                       np.random.default_rng(1))
+    T = rows[0][2]  # the per-example variance (S = 1)
+    for S, measured, predicted in rows:
+        assert predicted == pytest.approx(T / S * (256 - S) / 255)
+        if S < 256:
+            assert measured == pytest.approx(predicted, rel=0.15)  # 3000 draws
+        else:
+            assert measured < 1e-20  # the whole set is the batch
+    assert rows[0][1] > 50 * rows[3][1]  # one example: ~80x the variance of 64
+
+
+@pytest.mark.catalog("F8")
+def test_minibatch_sgd_lands_near_the_batch_solution_and_matches_a_torch_dataloader():
+    X, t = sd.regression_data()
+    batches = sd.minibatch_schedule(len(t), 16, 2, seed=3)
+    ours = sd.minibatch_sgd(X, t, batches, lr=0.05)
+    theirs = td.minibatch_sgd(X, t, batches, lr=0.05)
+    assert_close(to_numpy(theirs), ours)
+    dist = {S: d for S, _, d in sd.minibatch_distance((1, 16, 256), epochs=8, seeds=1)}
+    assert dist[16] < 0.05 < dist[1]  # a mini-batch hovers 10x closer than single examples
+    assert dist[256] > dist[16]  # 8 epochs are only 8 steps of batch GD
+
+
+# ---- F14: Adam's two drawbacks (002 §4.3.5) ---------------------------------------------------
+
+
+@pytest.mark.catalog("F14")
+def test_adams_first_step_moves_every_coordinate_by_the_full_rate_whatever_its_gradient():
+    g = np.array([1e-6, -3e-3, 0.5, -40.0, 1e3])
+    w, _, _ = adam_update(np.zeros(5), g, np.zeros(5), np.zeros(5), 1, lr=1e-3,
+                             beta1=0.999, beta2=0.9, eps0=1e-30)
+    assert_close(w, -1e-3 * np.sign(g), rtol=1e-9)  # m_hat_1 = g, alpha_hat_1 = g^2
+    path = td.adam_steps(torch.tensor(g)[None, :], lr=1e-3, eps=1e-30)
+    assert_close(to_numpy(path[1]), w, rtol=1e-9)
+
+
+@pytest.mark.catalog("F14")
+def test_adams_relative_step_on_pure_noise_starts_at_one_and_settles_near_0_18():
+    rel = sd.adam_relative_steps(steps=100, runs=4000, seed=0)
+    assert rel[0] == pytest.approx(1.0)
+    assert np.all(np.diff(rel[:10]) < 0)
+    # Steady state: m_hat ~ N(0, (1 - b)/(1 + b)) for b = 0.9, alpha_hat ~ 1, so
+    # E|step| / eps ~ sqrt(0.1/1.9) sqrt(2/pi) = 0.183.
+    assert rel[-1] == pytest.approx(np.sqrt(0.1 / 1.9) * np.sqrt(2 / np.pi), rel=0.1)
+    # torch's Adam, fed the same gradients, takes the same steps.
+    noise = np.random.default_rng(0).standard_normal((20, 50))
+    path = to_numpy(td.adam_steps(torch.tensor(noise), eps=1e-16))
+    w, m, a, ours = np.zeros(50), np.zeros(50), np.zeros(50), [np.zeros(50)]
+    for i, gi in enumerate(noise, start=1):
+        w, m, a = adam_update(w, gi, m, a, i, lr=1e-3, beta1=0.999, beta2=0.9, eps0=1e-16)
+        ours.append(w)
+    assert_close(path, np.stack(ours), rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.catalog("F14")
+def test_adam_fits_the_training_set_like_sgd_with_momentum_but_generalizes_worse():
+    rng = np.random.default_rng(0)
+    X, y, Xt, yt = sd.adaptive_overfit_data(20, 0.7, rng, n_test=2000)
+    r = sd.adaptive_generalization(steps=1000)
+    theirs = td.adaptive_generalization(X, y, Xt, yt, steps=1000)
+    for res in (r, theirs):
+        for name in ("sgd_momentum", "adam"):
+            assert res[name]["train_accuracy"] == 1.0 and res[name]["train_mse"] < 1e-6
+        assert res["sgd_momentum"]["test_accuracy"] == 1.0
+        # Adam predicts +1 for every test point: its accuracy is the share of positives.
+        assert res["adam"]["test_accuracy"] == pytest.approx(float(np.mean(yt > 0)))
+        assert res["adam"]["test_accuracy"] < 0.75
+
+
+# ---- H3: dropout converges more slowly (002 §4.4.3) -------------------------------------------
+
+
+@pytest.mark.catalog("H3")
+def test_dropout_needs_several_times_more_steps_to_fit_the_training_set():
+    plain, dropped = sd.steps_to_fit(0.0, lr=0.3), sd.steps_to_fit(0.5, lr=0.3)
+    assert plain is not None and dropped is not None and dropped > 3 * plain
+    X, y = sd.circle_dataset(np.random.default_rng(0), 200)
+    params = init_mlp([2, 64, 1], np.random.default_rng(100))
+    model = load_numpy_params(MLP([2, 64, 1], head="binary").double(), params)
+    assert td.steps_to_fit(model, X, y, lr=0.3) == plain  # no dropout: the same run
+    model = MLP([2, 64, 1], head="binary", dropout=0.5).double()
+    load_numpy_params(model, params)
+    assert td.steps_to_fit(model, X, y, lr=0.3) > 3 * plain  # torch's own masks, same verdict
+
+
+# ---- A12 / A5: the cost of exp and of ReLU (002 §4.1.2) ---------------------------------------
+
+
+@pytest.mark.catalog("A12", "A5")
+def test_activation_costs_times_every_kernel_and_reports_ratios_to_relu():
+    # Speed itself lives in docs/demonstrations.md (a measured ratio), never in an assertion.
+    r = sd.activation_costs(n=1000, repeats=3)
+    assert set(r["seconds"]) == set(r["vs_relu"]) and len(r["seconds"]) == 8
+    assert all(np.isfinite(v) and v > 0 for v in r["seconds"].values())
+    assert r["vs_relu"]["np.maximum(z, 0)"] == 1.0
+
+
+# ---- F22: SGD's jitter and local minima (003) -------------------------------------------------
+
+
+@pytest.mark.catalog("F22")
+def test_sgd_jitter_escapes_a_low_barrier_but_not_a_high_one_while_gd_never_leaves():
+    low, high = sd.sgd_escape(h=1.0), sd.sgd_escape(h=3.0)
+    for r in (low, high):
+        assert r["gd_final"] == pytest.approx(r["local"][0], abs=1e-8)  # GD stays put
+        assert r["global"][1] < r["local"][1]  # the left well is the deeper one
+    assert low["temperature"] == high["temperature"] == pytest.approx(0.05 * 16 / 2)
+    assert low["barrier_height"] < 2 * low["temperature"] < high["barrier_height"] / 3
+    assert low["fraction_global"] > 0.6  # most runs cross and stay in the deeper well
+    assert high["fraction_global"] == 0.0  # none crosses a barrier ~7 T high
+    cold = sd.sgd_escape(h=1.0, sigma=2.0)  # T = 0.1, barrier 7 T: (almost) no escape
+    assert cold["fraction_global"] < 0.02
+    theirs = td.sgd_escape(low["local"][0], sd.escape_examples(4.0), low["indices"], lr=0.05)
+    assert_close(to_numpy(theirs), low["final"], rtol=1e-9, atol=1e-9)
+
+
+# ---- I4: one hidden layer gets stuck less (003) -----------------------------------------------
+
+
+@pytest.mark.catalog("I4")
+def test_one_hidden_layer_autoencoder_learns_while_the_deep_one_stays_on_the_mean_plateau():
+    r = sd.autoencoder_depth_demo(steps=600)
+    assert r["linear_shallow"] == pytest.approx(r["pca"], rel=0.01)  # no bad local minima
+    assert r["sigmoid_shallow"] < r["plateau"] / 2
+    assert r["deep"] == pytest.approx(r["plateau"], rel=1e-4)  # predicts the mean
+    assert r["deep_grad_norm"] < 1e-3
+
+
+@pytest.mark.catalog("I4")
+def test_the_linear_autoencoders_pca_optimum_in_scratch_and_torch():
+    X = sd.autoencoder_data()
+    cfg = AEConfig((6, 2, 6), activation="identity", output_activation="identity", loss="mse")
+    params = init_autoencoder(cfg, np.random.default_rng(0))
+    _, hist = train_autoencoder(params, X, cfg, lr=0.2, steps=150)
+    _, theirs = td.train_autoencoder_gd(params, X, (6, 2, 6), "identity", lr=0.2, steps=150)
+    assert_close(to_numpy(theirs), np.asarray(hist), rtol=1e-9)
+    # The best rank-2 loss: the 4 smallest eigenvalues of the (biased) covariance.
+    ev = np.linalg.eigvalsh(np.cov(X.T, bias=True))  # ascending
+    assert sd.pca_loss(X, 2) == pytest.approx(ev[:4].sum())
+
+
+# ---- E11, E12, E13: 003's biology questions -----------------------------------------------------
+
+
+@pytest.mark.catalog("E11")
+def test_stdp_b_firing_before_a_weakens_synapse_a_and_strengthens_synapse_b():
+    dt = np.array([-40.0, -5.0, 0.0, 5.0, 40.0])
+    w = sd.stdp_window(dt)
+    assert_close(w, [-np.exp(-2), -np.exp(-0.25), 0.0, np.exp(-0.25), np.exp(-2)])
+    assert_close(to_numpy(td.stdp_window(to_torch(dt))), w)
+    # B fires at 0 ms and drives A, which fires at 5 ms: 003's answer, "A weakens, B strengthens".
+    r = sd.stdp_two_neurons(spikes_a=[5.0], spikes_b=[0.0])
+    assert r["synapse_a"] == pytest.approx(-np.exp(-0.25)) and r["synapse_b"] == -r["synapse_a"]
+    # A silent A pairs with nothing: under the pair rule neither synapse changes.
+    assert sd.stdp_two_neurons(spikes_a=[], spikes_b=[0.0]) == {"synapse_a": 0.0, "synapse_b": 0.0}
+    # The mirror case: A before B potentiates synapse A.
+    assert sd.stdp_two_neurons(spikes_a=[0.0], spikes_b=[5.0])["synapse_a"] > 0
+
+
+@pytest.mark.catalog("E12")
+def test_anti_hebb_weakens_a_synapse_between_neurons_that_fire_together_down_to_zero():
+    both = sd.anti_hebbian_synapse(1.0, 1.0, w0=1.0, lr=0.1, steps=20)
+    assert np.all(np.diff(both) <= 0) and both[5] == pytest.approx(0.5) and both[-1] == 0.0
+    for pre, post in ((1.0, 0.0), (0.0, 1.0), (0.0, 0.0)):  # one silent neuron: no change
+        assert np.all(sd.anti_hebbian_synapse(pre, post) == 1.0)
+    hebb = sd.anti_hebbian_synapse(1.0, 1.0, rule="hebbian", steps=10)
+    assert hebb[-1] == pytest.approx(2.0)  # the Hebbian rule strengthens the same pair
+    for rule in ("anti-hebbian", "hebbian"):
+        assert_close(to_numpy(td.anti_hebbian_synapse(0.7, 0.9, rule=rule)),
+                     sd.anti_hebbian_synapse(0.7, 0.9, rule=rule))
+
+
+@pytest.mark.catalog("E13")
+def test_a_lif_neurons_rate_is_a_threshold_then_rising_then_saturating_function_of_current():
+    current = np.array([0.5, 1.0, 1.2, 2.0, 5.0, 1e4])
+    rate = sd.lif_rate(current)
+    assert np.all(rate[:2] == 0)  # silent up to the threshold current v_th / R = 1
+    assert np.all(np.diff(rate[1:]) > 0)
+    assert rate[-1] == pytest.approx(1 / 2.0, rel=1e-3)  # ceiling 1 / t_ref
+    # ISI = t_ref + tau ln(RI / (RI - v_th)) by hand for I = 2: 2 + 20 ln 2.
+    assert rate[3] == pytest.approx(1 / (2 + 20 * np.log(2)))
+    for i in (1.2, 2.0, 5.0):  # the simulated neuron fires at the same rate
+        sim = sd.lif_simulated_rate(i, dt=0.01, t_max=500.0)
+        r = float(sd.lif_rate(np.array([i]))[0])
+        assert abs(sim - r) <= 1 / 500 + 2 * r * r * 0.01
+    assert_close(to_numpy(td.lif_rate(to_torch(current))), rate)
+
+
+@pytest.mark.catalog("E13")
+def test_firing_probability_of_a_noisy_threshold_is_a_sigmoid_within_0_0095():
+    current = np.linspace(-1.0, 3.0, 4001)
+    p = sd.firing_probability(current)
+    gap = np.abs(p - sd.logistic_firing_probability(current)).max()
+    assert 0.009 < gap < 0.0095  # the classical bound of the 1.702 logistic approximation
+    assert_close(to_numpy(td.firing_probability(to_torch(current))), p)
+    probe = np.array([0.7, 1.0, 1.2])
+    mc = sd.noisy_threshold_trials(probe, 1.0, 0.2, 20000, np.random.default_rng(0))
+    expected = sd.firing_probability(probe)
+    assert np.all(np.abs(mc - expected) < 4 * np.sqrt(expected * (1 - expected) / 20000) + 1e-9)

@@ -1,4 +1,5 @@
-"""The rooms of docs/design.md: scratch/ is NumPy only, lightning_app/ never imports scratch."""
+"""The rooms of docs/design.md: scratch/ is NumPy only; lightning_app/ imports of scratch only
+scratch.validation (the one place where valid types and ranges are declared)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,26 @@ def test_importing_all_of_scratch_loads_no_torch():
     assert out == "", f"importing scratch loaded: {out}"
 
 
+def _scratch_imports(path: Path) -> set[str]:
+    """The scratch modules a file imports (`from scratch import x` counts as scratch.x)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "scratch")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "scratch":
+                found.update(f"scratch.{a.name}" for a in node.names)
+            elif node.module.split(".")[0] == "scratch":
+                found.add(node.module)
+    return found
+
+
 @pytest.mark.parametrize("path", APP_FILES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_lightning_app_never_imports_scratch(path):
-    assert "scratch" not in _imported_roots(path)
+def test_lightning_app_imports_of_scratch_only_scratch_validation(path):
+    assert _scratch_imports(path) <= {"scratch.validation"}
+
+
+def test_the_app_checks_its_hyper_parameters_with_scratch_validation():
+    # The one place where valid ranges live: the app's models and data use it.
+    users = {p.name for p in APP_FILES if _scratch_imports(p) == {"scratch.validation"}}
+    assert {"models.py", "data.py"} <= users

@@ -8,6 +8,7 @@ parameters through `torchref.mlp.load_numpy_params` and the notes' side through
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -159,6 +160,96 @@ def test_loss_and_grads_float32_parity_with_torch(rng, head):
     assert_close(loss, t_loss, dtype=np.float32)
     for g, tg in zip(grads, t_grads, strict=True):
         assert_close(g, tg, dtype=np.float32)
+
+
+# ---- the same step in a StepWorkspace (the notes' layout, reused buffers) --------------------
+
+# One workspace for every example: each new shape, dtype or activation list remakes its buffers.
+_SHARED_WORKSPACE = smlp.StepWorkspace()
+
+
+@pytest.mark.catalog("B1", "B4", "D4")
+@settings(max_examples=15)
+@given(case=mlp_cases())
+def test_loss_and_grads_in_a_workspace_equal_torch_autograd_and_the_batch_first_step(case):
+    params, X, y, acts, head, l2 = case_data = build(case)
+    loss, grads = smlp.loss_and_grads(*case_data, workspace=_SHARED_WORKSPACE)
+    t_loss, t_grads = torch_loss_and_grads(*case_data)
+    rows_loss, rows_grads = smlp.loss_and_grads(*case_data)
+    assert_close(loss, t_loss)
+    assert_close(loss, rows_loss)
+    for g, tg, rg, p in zip(grads, t_grads, rows_grads, params, strict=True):
+        assert g.shape == p.shape and g.dtype == p.dtype
+        assert_close(g, tg)
+        assert_close(g, rg)
+
+
+@pytest.mark.catalog("B1", "B4", "D4")
+@pytest.mark.parametrize("acts", ["relu", ["tanh", "relu"]], ids=str)
+def test_workspace_step_float32_parity_with_torch_at_a_blas_sized_shape(rng, acts):
+    # Wide enough that every product goes through OpenBLAS's blocked, threaded kernels.
+    params = smlp.init_mlp([96, 80, 64, 10], rng, dtype=np.float32)
+    X = rng.normal(size=(48, 96)).astype(np.float32)
+    y = rng.integers(0, 10, size=48)
+    loss, grads = smlp.loss_and_grads(params, X, y, acts, workspace=smlp.StepWorkspace())
+    t_loss, t_grads = torch_loss_and_grads(params, X, y, acts, "multiclass")
+    assert grads[0].dtype == np.float32
+    assert_close(loss, t_loss, dtype=np.float32)
+    for g, tg in zip(grads, t_grads, strict=True):
+        assert_close(g, tg, dtype=np.float32)
+
+
+def test_workspace_returns_its_own_buffers_and_overwrites_them_next_step(rng):
+    params = smlp.init_mlp([5, 4, 3], rng)
+    X, y = rng.normal(size=(6, 5)), rng.integers(0, 3, size=6)
+    ws = smlp.StepWorkspace()
+    _, first = smlp.loss_and_grads(params, X, y, workspace=ws)
+    kept = [g.copy() for g in first]
+    _, second = smlp.loss_and_grads(params, 2 * X, y, workspace=ws)
+    assert all(a is b for a, b in zip(first, second, strict=True))  # no new arrays
+    _, expected = smlp.loss_and_grads(params, 2 * X, y)
+    for g, e, k in zip(second, expected, kept, strict=True):
+        assert_close(g, e)
+        assert not np.allclose(g, k)  # overwritten with the second batch's gradients
+
+
+@pytest.mark.parametrize("changes", ["activations", "dtype", "batch"])
+def test_one_workspace_follows_a_change_of_activations_dtype_or_batch(rng, changes):
+    params = smlp.init_mlp([5, 4, 4, 3], rng)
+    X, y = rng.normal(size=(6, 5)), rng.integers(0, 3, size=6)
+    ws = smlp.StepWorkspace()
+    smlp.loss_and_grads(params, X, y, ["relu", "relu"], workspace=ws)
+    acts = ["tanh", "relu"] if changes == "activations" else ["relu", "relu"]
+    if changes == "dtype":
+        params, X = [p.astype(np.float32) for p in params], X.astype(np.float32)
+    if changes == "batch":
+        X, y = X[:4], y[:4]
+    loss, grads = smlp.loss_and_grads(params, X, y, acts, workspace=ws)
+    expected_loss, expected = smlp.loss_and_grads(params, X, y, acts)
+    assert_close(loss, expected_loss)
+    for g, e in zip(grads, expected, strict=True):
+        assert g.dtype == e.dtype
+        assert_close(g, e)
+
+
+def test_workspace_step_rejects_what_the_batch_first_step_rejects_with_the_same_words(rng):
+    params = smlp.init_mlp([3, 4, 2], rng)
+    X, y = rng.normal(size=(5, 3)), np.zeros(5, int)
+    nan_w = [params[0].copy(), *params[1:]]
+    nan_w[0][1, 2] = np.nan
+    bad_calls = [
+        (params, X[:, :2], y, "relu", "multiclass"),  # too few features
+        (params, X, np.array([0, 1, 2, 0, 1]), "relu", "multiclass"),  # label out of range
+        (params, X, y, "relu6", "multiclass"),  # unknown activation
+        (params, X, y, "relu", "softmax"),  # unknown head
+        (nan_w, X, y, "relu", "multiclass"),  # a NaN weight
+        (params, np.full((5, 3), np.inf), y, "relu", "multiclass"),  # inf data
+    ]
+    for args in bad_calls:
+        with pytest.raises((ValueError, TypeError)) as rows:
+            smlp.loss_and_grads(*args)
+        with pytest.raises(rows.type, match=f"^{re.escape(str(rows.value))}$"):
+            smlp.loss_and_grads(*args, workspace=smlp.StepWorkspace())
 
 
 @pytest.mark.catalog("B4")
@@ -507,7 +598,7 @@ def test_torch_mlp_and_conversions_reject_bad_input_with_clear_errors(rng):
         tmlp.load_numpy_params(model, [params[0], params[1], params[2], np.zeros(3)])
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     logits = torch.zeros(5, 2)
-    with pytest.raises(ValueError, match=r"integer class labels of shape \(5,\)"):
+    with pytest.raises(ValueError, match=r"y must be class labels of shape \(5,\), got y\(5, 2\)"):
         tmlp.head_loss(logits, torch.zeros(5, 2), "multiclass")
     with pytest.raises(ValueError, match=r"class labels in \[0, 1\], got values in \[0, 3\]"):
         tmlp.head_loss(logits, torch.tensor([0, 1, 3, 0, 0]), "multiclass")

@@ -748,9 +748,9 @@ def test_adam_then_sgd_checks_its_sgd_phase_and_switch_step_alike():
             make(sgd_lr=-1.0)
         with pytest.raises(ValueError, match=r"Invalid momentum value: 1.5; momentum must be"):
             make(momentum=1.5)
-        with pytest.raises(ValueError, match=r"switch_step must be an int >= 0, got -3"):
+        with pytest.raises(ValueError, match=r"switch_step must be an integer >= 0, got -3"):
             make(switch_step=-3)
-        with pytest.raises(TypeError, match=r"switch_step must be an int >= 0, got 2.5"):
+        with pytest.raises(TypeError, match=r"switch_step must be an integer >= 0, got 2.5"):
             make(switch_step=2.5)
 
 

@@ -59,10 +59,12 @@ def test_json_has_exactly_the_documented_shape_and_torch_numbers(capsys):
     report = json.loads(out)
     value, g1, g2 = _d8_torch()
     assert rc == 0
-    assert set(report) == {"value", "grad", "nodes", "claims"}
+    assert {"value", "grad", "nodes", "claims", "shapes"} <= set(report)
+    assert report["shapes"] == {"x1": [], "x2": []}
     assert report["value"] == pytest.approx(value, rel=1e-12)
     assert report["grad"] == pytest.approx({"x1": g1, "x2": g2}, rel=1e-12)
-    assert [set(c) for c in report["claims"]] == [{"var", "claimed", "autograd", "ok"}]
+    assert {"var", "claimed", "autograd", "ok", "diagnosis"} <= set(report["claims"][0])
+    assert report["claims"][0]["diagnosis"] is None
     assert report["claims"][0]["ok"] is True
     assert report["claims"][0]["claimed"] == pytest.approx(1 / 2 + 5, rel=1e-15)
     assert len(report["nodes"]) == 7
@@ -110,11 +112,13 @@ def test_vector_claim_of_the_wrong_shape_is_bad_input():
 
 
 def test_library_call_rejects_non_numeric_values():
-    with pytest.raises(VerifyError, match=r"values must be numbers or vectors of numbers"):
+    with pytest.raises(VerifyError, match=r"values must be numbers, vectors or matrices of"):
         verify("x + 1", {"x": "abc"})
 
 
-_UNARY_FNS = sorted(set(FUNCTIONS) - {"dot", "sum", "mean"})
+# Every element-wise function of one argument (the groups of the help text).
+_UNARY_FNS = sorted(n for n, f in FUNCTIONS.items()
+                    if len(f.args) == 1 and f.group.startswith(("element-wise", "activations")))
 
 
 @pytest.mark.parametrize("fn", _UNARY_FNS)
@@ -168,10 +172,10 @@ def test_parse_builds_the_tree_without_evaluating_anything():
     tree = parse(D8)
     assert tree.op == "sub" and [a.op for a in tree.args] == ["add", "sin"]
     assert [a.op for a in tree.args[0].args] == ["log", "mul"]
-    with pytest.raises(VerifyError, match=r"only plain function names can be called"):
+    with pytest.raises(VerifyError, match=r"unexpected character \"'\" at column 12"):
         parse("__import__('os').system('echo pwned')")
     with pytest.raises(VerifyError, match=r"unknown function '__import__'"):
-        parse("__import__('os')")
+        parse("__import__(os)")
 
 
 @pytest.mark.parametrize(
@@ -179,33 +183,34 @@ def test_parse_builds_the_tree_without_evaluating_anything():
     [
         (["ln(x", "--at", "x=1"], r"syntax error in 'ln\(x': '\(' was never closed"),
         (["x*y", "--at", "x=1"], r"no value for 'y' in 'x\*y'; give it with --at y="),
-        (["foo(x)", "--at", "x=1"], r"unknown function 'foo'; valid choices: 'abs', 'cos'"),
+        (["foo(x)", "--at", "x=1"], r"unknown function 'foo'; valid choices: 'abs', 'arccos'"),
         (["ln(x) + 1", "--at", "x=-1"], r"log: input must be > 0, got -1\.0 \(in 'ln\(x\)'\)"),
         (["sqrt(x)", "--at", "x=0"], r"sqrt: input must be > 0"),
         (["1/(x - 1)", "--at", "x=1"], r"div: input must be a nonzero divisor"),
         (["exp(x)", "--at", "x=1000"], r"exp: input must be <= 709\.78"),
         (["sin + x", "--at", "x=1"], r"'sin' is a function: call it, as sin\(\.\.\.\)"),
-        (["x^2", "--at", "x=1"], r"unsupported operator in 'x\^2'; use \*\* for powers"),
-        (["x.real", "--at", "x=1"], r"unsupported syntax Attribute in 'x\.real'"),
-        (["w[0]", "--at", "w=1,2"], r"unsupported syntax Subscript"),
-        (["(lambda: 1)()", "--at", "x=1"], r"only plain function names can be called"),
-        (["x if x else 1", "--at", "x=1"], r"unsupported syntax IfExp"),
-        (["sin(x, x)", "--at", "x=1"], r"sin takes 1 argument\(s\), got 'sin\(x, x\)'"),
+        (["x^2", "--at", "x=1"], r"unsupported operator in 'x\^2': '\^' at column 2; use \*\*"),
+        (["x.real", "--at", "x=1"], r"only the attribute \.T \(transpose\) is supported, got \."),
+        (["w[x]", "--at", "w=1,2", "x=0"], r"indices must be integers or slices"),
+        (["(lambda: 1)()", "--at", "x=1"], r"'lambda' is a Python keyword"),
+        (["x if x else 1", "--at", "x=1"], r"missing operator before 'if' at column 3"),
+        (["sin(x, x)", "--at", "x=1"], r"sin takes 1 argument\(s\) \(x\), got 'sin\(x, x\)'"),
         (["dot(w)", "--at", "w=1,2"], r"dot takes 2 argument\(s\)"),
-        (["'a' + x", "--at", "x=1"], r"only real numbers are allowed as constants, got \"'a'\""),
-        (["True * x", "--at", "x=1"], r"only real numbers are allowed as constants"),
+        (["'a' + x", "--at", "x=1"], r"unexpected character \"'\" at column 1"),
+        (["True * x", "--at", "x=1"], r"'True' is a Python keyword"),
         (["2 + 3"], r"'2 \+ 3' has no variables: nothing to differentiate"),
         (["w * 2", "--at", "w=1,2"], r"must be a scalar to differentiate it, got shape \(2,\)"),
         (["dot(w, v)", "--at", "w=1,2", "v=1,2,3"], r"dot: needs two vectors of one length"),
-        (["x", "--at", "x=abc"], r"--at x: value must be a number or comma-separated numbers"),
-        (["x", "--at", "x=nan"], r"--at x: values must be finite, got 'nan'"),
-        (["x", "--at", "x"], r"--at needs NAME=VALUE \(e\.g\. x1=2 or w=1,2,3\), got 'x'"),
+        (["x", "--at", "x=abc"], r"--at x: value must be a number, comma-separated numbers or a"),
+        (["x", "--at", "x=nan"], r"--at x: value must be a number"),
+        (["x", "--at", "x=1e999"], r"--at x: values must be finite"),
+        (["x", "--at", "x"], r"--at needs NAME=VALUE \(e\.g\. x1=2, w=1,2,3 or W=\[\[1,2\],"),
         (["x", "--at", "sin=1"], r"--at sin: 'sin' is a built-in name, not a variable"),
         (["x", "--at", "x=1", "--claim", "y=1"], r"--claim y: 'y' does not appear in 'x'"),
         (["x", "--at", "x=1", "--claim", "x"], r"--claim needs VAR=EXPR"),
         (["x", "--at", "x=1", "--claim", "x=ln(x-2)"], r"--claim x: log: input must be > 0"),
         (["x", "--at", "x=1", "--claim", "x=q"], r"no value for 'q' in the claim for x"),
-        (["x", "--at", "x=1", "--rtol", "-1"], r"rtol and atol must be >= 0, got rtol=-1\.0"),
+        (["x", "--at", "x=1", "--rtol", "-1"], r"rtol must be a finite number >= 0, got -1\.0"),
         (["--at", "x=1"], r"the following arguments are required: expression"),
         (["x", "--at", "x=1", "--bogus"], r"unrecognized arguments: --bogus"),
     ],

@@ -23,7 +23,7 @@ import numpy as np
 
 from scratch.activations import get_activation, sigmoid, softmax
 from scratch.mlp import HEADS, HIDDEN_ACTIVATIONS, check_params, forward_folded, hidden_activations
-from scratch.validation import Choice, Interval, check_array, check_interval
+from scratch.validation import FINITE, PENALTY, Choice, check_array, check_interval, scalar_like
 
 __all__ = [
     "output_delta",
@@ -37,7 +37,6 @@ __all__ = [
     "backprop_accumulate",
 ]
 
-_NONNEG = Interval(0.0, np.inf, "left")
 _CE_OUTPUTS = Choice(("sigmoid", "softmax"))
 
 
@@ -53,6 +52,7 @@ def output_delta(a_L, y, head: str) -> np.ndarray:
     dL/dz_i = sum_k -y_k (delta_ki - a_i) = a_i - y_i. For the identity output and the squared
     error L = sum_k (a_k - y_k)^2 (002) it is 2(a_i - y_i).
     Catalog: D6 (004), D12 (003). Shapes: a_L and y the same shape (K,) or (K, m) -> same.
+    Erratum: docs/errata.md#d6
     """
     HEADS.check("head", head)
     a_L = check_array("a_L", a_L)
@@ -107,7 +107,7 @@ def backprop_slide_form(x, W1, b1, W2, b2, w3, b3, phi: str = "sigmoid") -> Slid
     w3 = check_array("w3", w3, ndim=1)
     b1 = check_array("b1", b1, ndim=1)
     b2 = check_array("b2", b2, ndim=1)
-    b3 = check_interval("b3", b3, Interval(-np.inf, np.inf, "neither"))
+    b3 = check_interval("b3", b3, FINITE)
     d1, d2 = W1.shape[0], W2.shape[0]
     for name, arr, shape in (
         ("W1", W1, (d1, x.shape[0])), ("b1", b1, (d1,)), ("W2", W2, (d2, d1)),
@@ -121,7 +121,7 @@ def backprop_slide_form(x, W1, b1, W2, b2, w3, b3, phi: str = "sigmoid") -> Slid
     z1 = g(u1)
     u2 = W2 @ z1 + b2  # (d2,)
     z2 = g(u2)
-    y = float(w3 @ z2 + b3)
+    y = scalar_like(w3 @ z2 + b3, z2)  # the input's dtype, not a Python float
 
     dy_dz2 = w3
     dy_du2 = np.diag(g_prime(u2)) @ w3  # Diag(phi'(u2)) w3
@@ -132,7 +132,7 @@ def backprop_slide_form(x, W1, b1, W2, b2, w3, b3, phi: str = "sigmoid") -> Slid
     return SlideGradients(
         y=y, dy_dz2=dy_dz2, dy_du2=dy_du2, dy_dz1=dy_dz1, dy_du1=dy_du1,
         dy_dW2=dy_dW2, dy_db2=dy_du2, dy_dW1=dy_dW1, dy_db1=dy_du1,
-        dy_dw3=z2, dy_db3=1.0,
+        dy_dw3=z2, dy_db3=scalar_like(1.0, z2),
     )
 
 
@@ -185,6 +185,7 @@ def backprop_vectorized(W, b, X, Y, activations="sigmoid", head: str = "binary")
     dW and db. Catalog: D4 (001). PyTorch: autograd of `MLP.loss` (mean over examples).
     Shapes: W[l-1] (n_l, n_{l-1}); b[l-1] (n_l,); X (n_0, m); Y (n_L, m) (one-hot columns for
     the multiclass head). Returns (dW, db): lists shaped like W and b.
+    Erratum: docs/errata.md#d4
     """
     Y = check_array("Y", Y, ndim=2)
     Z, A = forward_vectorized(W, b, X, activations, head)
@@ -226,6 +227,8 @@ def backprop_per_neuron(params, X, Y, activations="sigmoid", output: str = "sigm
     PyTorch: autograd of `F.mse_loss(sigmoid(MLP(x)), y, reduction="sum") / n`.
     Shapes: params [W1 (n1, n0), b1 (n1,), ...] (w_jk^(l) = W_l[j, k]); X (n, n_0) one example
     a row; Y (n, n_L). Returns grads shaped like params.
+    Erratum: docs/errata.md#d5
+    Erratum: docs/errata.md#d5-indices
     """
     params = check_params(params)
     L = len(params) // 2
@@ -303,6 +306,7 @@ def backprop_delta(thetas, x, y, activations="sigmoid", output: str = "sigmoid")
     Catalog: D6 (004). PyTorch: autograd of `F.binary_cross_entropy_with_logits(..,
     reduction="sum")` on one example.
     Shapes: thetas[l-1] = Theta^(l) (s_(l+1), s_l + 1); x (s_1,); y (s_L,).
+    Erratum: docs/errata.md#d6
     """
     _CE_OUTPUTS.check("output", output)
     L = len(thetas) + 1
@@ -341,7 +345,7 @@ def backprop_accumulate(
     Shapes: thetas[l-1] = Theta^(l) (s_(l+1), s_l + 1); X (s_1, m) and Y (s_L, m), examples
     as columns. Returns [D^(1), ..., D^(L-1)] shaped like thetas.
     """
-    lam = check_interval("lam", lam, _NONNEG)
+    lam = check_interval("lam", lam, PENALTY)
     X = check_array("X", X, ndim=2)
     Y = check_array("Y", Y, ndim=2)
     m = X.shape[1]

@@ -1,4 +1,4 @@
-"""A reverse-mode computational-graph engine (autodiff) for NumPy scalars and arrays.
+"""A reverse-mode computational-graph engine (autodiff) for NumPy scalars, vectors and matrices.
 
 In the spirit of micrograd, but every value is a NumPy array (0-d for scalars): each op builds
 its output `Node` with its parents, its local gradients d(out)/d(parent) and a closure that maps
@@ -7,46 +7,59 @@ broadcast it). `backward` runs the generic algorithm of 002 §4.2.2 (D13): nodes
 order, adjoints accumulated in reverse order. `trace` gives the node-by-node table (name, op,
 value, local gradients, adjoint) that `python -m torchref.verify` and the tests read.
 
-Also here: the notes' chain-rule demonstrations on this engine (D1 sum over paths, D2 chain
-through units), a literal Wengert-list version of the D13 algorithm (`Step`,
-`forward_backward`), and the worked graphs D8 (002), D9 and D10 (003).
+Like torch's `requires_grad`, a node knows whether any variable lies beneath it: constants
+(numbers, and ops on numbers only, such as `2*pi` or `exp(-1)`) and comparisons carry no
+adjoint (`grad` stays None) and a constant exponent is a constant, however it is written.
 
-Ops (D13, 002 §4.2.2): add, sub, mul, div, neg, pow, exp, log, sin, cos, tan, sqrt,
-abs, tanh, sigmoid, relu and every activation of `scratch.activations` (`activation(x, name)`),
-matmul (1-D/2-D), dot (vectors), sum and mean (all entries or one axis). Element-wise ops take
-any shapes NumPy broadcasts; a bare Python number becomes a constant of the other operand's
-dtype, so float32 graphs stay float32. Each op checks its domain (ln of a non-positive number,
-division by zero, exp overflow, ...) and raises a ValueError naming the op and the bad value
-instead of returning inf/NaN. Kinks take torch's choice: relu'(0) = 0, d|x|/dx = 0 at 0.
+Ops (D13, 002 §4.2.2), each one function below:
+  element-wise, broadcasting as NumPy: add, sub, mul, div, neg, pow, exp, log, log2, log10,
+    sqrt, abs, sin, cos, tan, sinh, cosh, arcsin, arccos, arctan, erf, gelu, softplus,
+    maximum, minimum, prelu, clip, where, lt/le/gt/ge, and every activation and threshold
+    unit of `scratch.activations` (`activation(x, name)`);
+  linear algebra: matmul (1-D/2-D, NumPy's rules), dot, outer, transpose, diag, index;
+  reductions: sum, mean, max, min (all entries or one axis), norm;
+  the notes' vector functions: softmax, log_softmax, logsumexp (last axis by default),
+    cross_entropy (logits, one-hot or probability targets), bce, mse.
+Each op checks its domain (ln of a non-positive number, division by zero, exp overflow, ...)
+and raises a ValueError naming the op and the bad value instead of returning inf/NaN. Where a
+function has a kink or a jump, the derivative there is torch autograd's choice; each such op
+says so in a line starting "Kink:" (and `scratch.activations` for the activations).
 How PyTorch differs: torch autograd records the same graph but keeps `.grad` on leaves only
 (intermediate adjoints need `retain_grad`), names no nodes and returns NaN/inf on domain errors.
+
+The notes' worked graphs built on this engine (D1, D2, the Wengert list, D8-D10) live in
+`scratch.worked_graphs`.
 
 May import: NumPy, `scratch.activations`, `scratch.validation`. Never torch.
 """
 
 from __future__ import annotations
 
+import builtins
+import functools
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from scratch import activations as act
-from scratch.validation import check_array, check_choice
+from scratch.validation import check_array
 
 __all__ = [
     "Node", "TraceRecord", "variable", "const",
-    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sin", "cos", "tan", "sqrt", "abs",
-    "tanh", "sigmoid", "relu", "activation", "matmul", "dot", "sum", "mean",
-    "topological_order", "backward", "trace",
-    "paths", "sum_over_paths", "ChainRule", "chain_simple", "chain_branched",
-    "Step", "forward_backward", "d8_graph", "d8_tape", "d9_graph", "d10_sigmoid_neuron",
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log2", "log10", "sqrt", "abs",
+    "sin", "cos", "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "erf", "gelu",
+    "softplus", "tanh", "sigmoid", "relu", "activation", "prelu", "maximum", "minimum", "clip",
+    "where", "lt", "le", "gt", "ge",
+    "matmul", "dot", "outer", "transpose", "diag", "index",
+    "sum", "mean", "max", "min", "norm",
+    "softmax", "log_softmax", "logsumexp", "cross_entropy", "bce", "mse",
+    "topological_order", "backward", "trace", "OPS",
 ]
 
 Array = np.ndarray
-Vjp = Callable[[Array], tuple[Array, ...]]
+Vjp = Callable[[Array], tuple[Array | None, ...]]
 
 
 @dataclass(eq=False)
@@ -54,8 +67,9 @@ class Node:
     """One value of the graph: `value`, the `parents` it was computed from, and how.
 
     `local_grads[k]` is d(value)/d(parents[k]) as the notes write it next to an edge (element
-    by element for element-wise ops; for matmul/dot/sum/mean see each op). `grad` is the
-    adjoint dy/d(value) after `backward(y)`, with the shape of `value`.
+    by element for element-wise ops; for the other ops see each op). `grad` is the adjoint
+    dy/d(value) after `backward(y)`, with the shape of `value`; it stays None on nodes that do
+    not depend on a variable (`requires_grad` False, as torch).
     """
 
     value: Array
@@ -63,12 +77,17 @@ class Node:
     op: str = "input"
     local_grads: tuple[Array | None, ...] = ()
     name: str | None = None
+    requires_grad: bool = True
     grad: Array | None = field(default=None, repr=False)
     _vjp: Vjp | None = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.value.shape
+
+    @property
+    def T(self) -> Node:
+        return transpose(self)
 
     def backward(self, dout=None) -> list[Node]:
         """Fill every node's `.grad` with d self / d node (see `backward`)."""
@@ -87,6 +106,7 @@ class Node:
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(other, self)
     def __neg__(self): return neg(self)
+    def __getitem__(self, key): return index(self, key)
 
 
 @dataclass(frozen=True)
@@ -111,8 +131,8 @@ def variable(value, name: str | None = None) -> Node:
 
 
 def const(value, dtype=None) -> Node:
-    """A leaf constant (a number written in the expression); it gets an adjoint like any node."""
-    return Node(check_array("constant", value, dtype=dtype), op="const")
+    """A leaf constant (a number written in the expression): no adjoint, as in torch."""
+    return Node(check_array("constant", value, dtype=dtype), op="const", requires_grad=False)
 
 
 def _node(x, like: Node | None = None) -> Node:
@@ -122,17 +142,28 @@ def _node(x, like: Node | None = None) -> Node:
     return const(x, dtype=like.value.dtype if like is not None else None)
 
 
-def _pair(a, b, op: str) -> tuple[Node, Node]:
-    a = _node(a, b if isinstance(b, Node) else None)
-    b = _node(b, a)
-    if op not in ("matmul", "dot"):
-        try:
-            np.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise ValueError(
-                f"{op}: operand shapes do not broadcast, got a{a.shape} and b{b.shape}"
-            ) from None
-    return a, b
+def _nodes(*xs) -> tuple[Node, ...]:
+    if all([isinstance(x, Node) for x in xs]):
+        return xs
+    like = next((x for x in xs if isinstance(x, Node)), None)
+    return tuple(_node(x, like) for x in xs)
+
+
+def _broadcast(op: str, *nodes: Node) -> None:
+    if all(n.value.shape == nodes[0].value.shape for n in nodes):
+        return  # the common case, checked without NumPy's slower general rule
+    try:
+        np.broadcast_shapes(*(n.shape for n in nodes))
+    except ValueError:
+        shapes = " and ".join(f"{'abc'[i]}{n.shape}" for i, n in enumerate(nodes))
+        raise ValueError(f"{op}: operand shapes do not broadcast, got {shapes}") from None
+
+
+def _make(op: str, value, parents: Sequence[Node], local: Sequence, vjp: Vjp,
+          differentiable: bool = True) -> Node:
+    parents = tuple(parents)
+    grad = differentiable and any([p.requires_grad for p in parents])
+    return Node(np.asarray(value), parents, op, tuple(local), requires_grad=grad, _vjp=vjp)
 
 
 # ---- numerical safety ----------------------------------------------------------------------
@@ -142,16 +173,25 @@ def _show(x: Array) -> str:
     return repr(float(x)) if x.size == 1 else np.array2string(x, precision=6, threshold=8)
 
 
-@contextmanager
-def _guard(op: str, *nodes: Node) -> Iterator[None]:
-    # Overflow or an invalid operation becomes a ValueError naming the op and its inputs,
-    # instead of a silent inf/NaN that would poison every adjoint downstream.
-    try:
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            yield
-    except FloatingPointError as exc:
-        inputs = ", ".join(_show(n.value) for n in nodes)
-        raise ValueError(f"{op}: {exc} for input(s) {inputs}") from None
+class _guard:  # lower case: it reads as a statement, `with _guard(op, a, b):`
+    """Overflow or an invalid operation becomes a ValueError naming the op and its inputs,
+    instead of a silent inf/NaN that would poison every adjoint downstream."""
+
+    __slots__ = ("op", "nodes", "state")
+    _RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+
+    def __init__(self, op: str, *nodes: Node) -> None:
+        self.op, self.nodes = op, nodes
+
+    def __enter__(self) -> None:
+        self.state = np.errstate(**self._RAISE)
+        self.state.__enter__()
+
+    def __exit__(self, kind, exc, tb) -> None:
+        self.state.__exit__(kind, exc, tb)
+        if kind is FloatingPointError:
+            inputs = ", ".join(_show(n.value) for n in self.nodes)
+            raise ValueError(f"{self.op}: {exc} for input(s) {inputs}") from None
 
 
 def _domain(op: str, x: Array, ok: Array, expected: str) -> None:
@@ -160,7 +200,22 @@ def _domain(op: str, x: Array, ok: Array, expected: str) -> None:
         raise ValueError(f"{op}: input must be {expected}, got {float(bad)!r}")
 
 
-# ---- building nodes ------------------------------------------------------------------------
+def _axis(op: str, a: Node, axis: int | None) -> int | None:
+    if axis is None:
+        return None
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise ValueError(f"{op}: axis must be an integer, got {axis!r}")
+    if not -a.value.ndim <= axis < a.value.ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for shape {a.shape}")
+    return int(axis) % a.value.ndim
+
+
+def _expand(g: Array, axis: int | None) -> Array:
+    # Give a reduced array back its reduced axis, so it broadcasts against the input.
+    return g if axis is None else np.expand_dims(g, axis)
+
+
+# ---- element-wise ops ----------------------------------------------------------------------
 
 
 def _unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
@@ -174,34 +229,32 @@ def _unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
     return g
 
 
-def _elementwise(op: str, value: Array, parents: Sequence[Node], local: Sequence) -> Node:
-    """An element-wise op: parent k receives unbroadcast(dout * local[k])."""
+def _elementwise(op: str, value: Array, parents: Sequence[Node], local: Sequence,
+                 differentiable: bool = True) -> Node:
+    """An element-wise op: parent k receives unbroadcast(dout * local[k]) (None: nothing)."""
     parents = tuple(parents)
-    local = tuple(None if g is None else np.asarray(g, dtype=value.dtype) for g in local)
+    local = tuple(g if g is None or (type(g) is np.ndarray and g.dtype == value.dtype)
+                  else np.asarray(g, dtype=value.dtype) for g in local)
 
-    def vjp(dout: Array) -> tuple[Array, ...]:
-        return tuple(
-            np.zeros_like(p.value) if g is None else _unbroadcast(dout * g, p.shape)
-            for p, g in zip(parents, local, strict=True)
-        )
+    def vjp(dout: Array) -> tuple[Array | None, ...]:
+        return tuple(None if g is None else _unbroadcast(dout * g, p.shape)
+                     for p, g in zip(parents, local, strict=True))
 
-    return Node(np.asarray(value), parents, op, local, _vjp=vjp)
+    return _make(op, value, parents, local, vjp, differentiable)
 
 
 def _unary(op: str, a, fn: Callable[[Array], Array], dfn: Callable[[Array, Array], Array]) -> Node:
     a = _node(a)
     with _guard(op, a):
-        out = fn(a.value)
+        out = np.asarray(fn(a.value), dtype=a.value.dtype)
         local = dfn(a.value, out)
     return _elementwise(op, out, (a,), (local,))
 
 
-# ---- element-wise ops ----------------------------------------------------------------------
-
-
 def add(a, b) -> Node:
     """a + b; local gradients 1 and 1 (003's table: f_c(x) = c + x -> df/dx = 1)."""
-    a, b = _pair(a, b, "add")
+    a, b = _nodes(a, b)
+    _broadcast("add", a, b)
     with _guard("add", a, b):
         out = a.value + b.value
     return _elementwise("add", out, (a, b), (np.ones_like(a.value), np.ones_like(b.value)))
@@ -209,7 +262,8 @@ def add(a, b) -> Node:
 
 def sub(a, b) -> Node:
     """a - b; local gradients 1 and -1."""
-    a, b = _pair(a, b, "sub")
+    a, b = _nodes(a, b)
+    _broadcast("sub", a, b)
     with _guard("sub", a, b):
         out = a.value - b.value
     return _elementwise("sub", out, (a, b), (np.ones_like(a.value), -np.ones_like(b.value)))
@@ -217,7 +271,8 @@ def sub(a, b) -> Node:
 
 def mul(a, b) -> Node:
     """a * b; local gradients b and a (003's table: f_a(x) = a x -> df/dx = a)."""
-    a, b = _pair(a, b, "mul")
+    a, b = _nodes(a, b)
+    _broadcast("mul", a, b)
     with _guard("mul", a, b):
         out = a.value * b.value
     return _elementwise("mul", out, (a, b), (b.value, a.value))
@@ -225,7 +280,8 @@ def mul(a, b) -> Node:
 
 def div(a, b) -> Node:
     """a / b; local gradients 1/b and -a/b^2 (003's table: 1/x -> -1/x^2). b must be nonzero."""
-    a, b = _pair(a, b, "div")
+    a, b = _nodes(a, b)
+    _broadcast("div", a, b)
     _domain("div", b.value, b.value != 0, "a nonzero divisor")
     with _guard("div", a, b):
         out = a.value / b.value
@@ -241,21 +297,25 @@ def neg(a) -> Node:
 def pow(a, b) -> Node:  # shadows the builtin on purpose: the op's name, as torch.pow
     """a ** b; local gradients b a^(b-1) and a^b ln a.
 
-    With a constant exponent, a < 0 is allowed for integer b and the exponent's local gradient
-    is not formed (None: ln a is undefined there and a constant needs no gradient). With a
-    variable exponent a must be > 0 everywhere, because d/db a^b = a^b ln a.
+    A constant exponent (no variable in it, however written: `x**-1`, `x**(4/2)`) allows
+    a < 0 when it is an integer, and a = 0 unless it is negative (or below 1 and not an
+    integer: the slope is infinite there). A variable exponent needs a > 0 everywhere, because
+    d/db a^b = a^b ln a. Kink: d/da a**0 = 0, also at a = 0 (torch's choice).
     """
-    a, b = _pair(a, b, "pow")
+    a, b = _nodes(a, b)
+    _broadcast("pow", a, b)
     av, bv = a.value, b.value
-    integer_b = np.all(bv == np.round(bv))
-    if b.op != "const":
+    if b.requires_grad:
         _domain("pow", av, av > 0, "> 0 when the exponent is a variable (d/db a**b = a**b ln a)")
-    elif not integer_b:
-        _domain("pow", av, av > 0, "> 0 for a non-integer exponent")
+    ab, bb = np.broadcast_arrays(av, bv)
+    _domain("pow", ab, (ab >= 0) | (bb == np.round(bb)), ">= 0 for a non-integer exponent")
+    _domain("pow", ab, (ab != 0) | (bb >= 1) | (bb == 0),
+            "nonzero for an exponent below 1 (0**b is infinite or infinitely steep there)")
     with _guard("pow", a, b):
         out = av**bv
-        da = bv * av ** (bv - 1)
-        db = out * np.log(av) if np.all(av > 0) else None
+        # b a^(b-1), with 0 where b = 0: torch's choice, and no 0**-1 at a = 0.
+        da = np.where(bv == 0, 0, bv * av ** np.where(bv == 0, 1, bv - 1))
+        db = out * np.log(av) if b.requires_grad else None
     return _elementwise("pow", out, (a, b), (da, db))
 
 
@@ -267,11 +327,37 @@ def exp(a) -> Node:
     return _unary("exp", a, np.exp, lambda x, y: y)
 
 
+def _log(op: str, a, fn: Callable[[Array], Array], base: float) -> Node:
+    a = _node(a)
+    _domain(op, a.value, a.value > 0, "> 0")
+    return _unary(op, a, fn, lambda x, y: 1 / (x * base))
+
+
 def log(a) -> Node:
     """ln a (natural log); local gradient 1/a. a must be > 0."""
+    return _log("log", a, np.log, 1.0)
+
+
+def log2(a) -> Node:
+    """log_2 a; local gradient 1/(a ln 2). a must be > 0."""
+    return _log("log2", a, np.log2, math.log(2))
+
+
+def log10(a) -> Node:
+    """log_10 a; local gradient 1/(a ln 10). a must be > 0."""
+    return _log("log10", a, np.log10, math.log(10))
+
+
+def sqrt(a) -> Node:
+    """sqrt(a); local gradient 1/(2 sqrt a). a must be > 0 (the slope is infinite at 0)."""
     a = _node(a)
-    _domain("log", a.value, a.value > 0, "> 0")
-    return _unary("log", a, np.log, lambda x, y: 1 / x)
+    _domain("sqrt", a.value, a.value > 0, "> 0 (sqrt has an infinite slope at 0)")
+    return _unary("sqrt", a, np.sqrt, lambda x, y: 0.5 / y)
+
+
+def abs(a) -> Node:  # shadows the builtin on purpose: the op's name, as torch.abs
+    """|a|; local gradient sign(a). Kink: d|a|/da = 0 at a = 0 (torch's sign(0) = 0)."""
+    return _unary("abs", a, np.abs, lambda x, y: np.sign(x))
 
 
 def sin(a) -> Node:
@@ -289,20 +375,73 @@ def tan(a) -> Node:
     return _unary("tan", a, np.tan, lambda x, y: 1 + y**2)
 
 
-def sqrt(a) -> Node:
-    """sqrt(a); local gradient 1/(2 sqrt a). a must be > 0 (the slope is infinite at 0)."""
+def sinh(a) -> Node:
+    """sinh a; local gradient cosh a."""
+    return _unary("sinh", a, np.sinh, lambda x, y: np.cosh(x))
+
+
+def cosh(a) -> Node:
+    """cosh a; local gradient sinh a."""
+    return _unary("cosh", a, np.cosh, lambda x, y: np.sinh(x))
+
+
+def arcsin(a) -> Node:
+    """arcsin a; local gradient 1/sqrt(1 - a^2). |a| < 1 (the slope is infinite at +-1)."""
     a = _node(a)
-    _domain("sqrt", a.value, a.value > 0, "> 0 (sqrt has an infinite slope at 0)")
-    return _unary("sqrt", a, np.sqrt, lambda x, y: 0.5 / y)
+    _domain("arcsin", a.value, np.abs(a.value) < 1, "in (-1, 1)")
+    return _unary("arcsin", a, np.arcsin, lambda x, y: 1 / np.sqrt(1 - x**2))
 
 
-def abs(a) -> Node:  # shadows the builtin on purpose: the op's name, as torch.abs
-    """|a|; local gradient sign(a), with the sub-gradient 0 chosen at the kink a = 0 (as torch)."""
-    return _unary("abs", a, np.abs, lambda x, y: np.sign(x))
+def arccos(a) -> Node:
+    """arccos a; local gradient -1/sqrt(1 - a^2). |a| < 1 (the slope is infinite at +-1)."""
+    a = _node(a)
+    _domain("arccos", a.value, np.abs(a.value) < 1, "in (-1, 1)")
+    return _unary("arccos", a, np.arccos, lambda x, y: -1 / np.sqrt(1 - x**2))
+
+
+def arctan(a) -> Node:
+    """arctan a; local gradient 1/(1 + a^2)."""
+    return _unary("arctan", a, np.arctan, lambda x, y: 1 / (1 + x**2))
+
+
+# math.erf element by element: NumPy has no erf, and this engine imports nothing but NumPy.
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def erf(a) -> Node:
+    """erf a = 2/sqrt(pi) int_0^a e^(-t^2) dt; local gradient 2/sqrt(pi) e^(-a^2)."""
+    return _unary("erf", a, _erf, lambda x, y: 2 / math.sqrt(math.pi) * np.exp(-(x**2)))
+
+
+def gelu(a) -> Node:
+    """GELU, exact form a Phi(a) with Phi the normal CDF; local gradient Phi(a) + a phi(a).
+
+    PyTorch: `F.gelu(x)` (approximate="none"), not the tanh approximation.
+    """
+    def phi_cdf(x: Array) -> Array:
+        return 0.5 * (1 + _erf(x / math.sqrt(2)))
+
+    def dgelu(x: Array, y: Array) -> Array:
+        return phi_cdf(x) + x * np.exp(-(x**2) / 2) / math.sqrt(2 * math.pi)
+
+    return _unary("gelu", a, lambda x: x * phi_cdf(x), dgelu)
+
+
+def softplus(a) -> Node:
+    """log(1 + e^a), computed as logaddexp(0, a) (no overflow); local gradient sigmoid(a).
+
+    PyTorch's `F.softplus` switches to the identity past a threshold (20 by default); the
+    torch side of verify raises it so both stay exact.
+    """
+    return _unary("softplus", a, lambda x: np.logaddexp(0, x), lambda x, y: act.sigmoid(x))
 
 
 def activation(a, name: str) -> Node:
-    """phi(a) for any activation of `scratch.activations`; local gradient phi'(a) from there."""
+    """phi(a) for an activation or threshold unit of `scratch.activations`; phi' from there.
+
+    Kink: as `scratch.activations` (A11): relu'(0) = 0, leaky_relu'(0) = alpha, elu'(0) =
+    alpha, and step, sign, sign_unit have derivative 0 everywhere, torch's choice at the jump.
+    """
     a = _node(a)
     fn, grad = act.get_activation(name)
     return _unary(name, a, fn, lambda x, y: grad(x))
@@ -319,22 +458,123 @@ def sigmoid(a) -> Node:
 
 
 def relu(a) -> Node:
-    """max(0, a); local gradient 1{a > 0}, 0 at the kink a = 0 (as torch)."""
+    """max(0, a); local gradient 1{a > 0}. Kink: relu'(0) = 0 (torch's choice)."""
     return activation(a, "relu")
 
 
-# ---- ops that mix elements -----------------------------------------------------------------
+def prelu(a, alpha) -> Node:
+    """PReLU: a for a > 0, alpha a otherwise, with one scalar alpha (`nn.PReLU()`'s default).
+
+    Local gradients 1{a > 0} + alpha 1{a <= 0} and min(0, a) (`scratch.activations`).
+    Kink: d/da = alpha at a = 0 and d/dalpha = 0 there (torch's `x > 0 ? g : g * weight`).
+    """
+    a, alpha = _nodes(a, alpha)
+    if alpha.value.ndim != 0:
+        raise ValueError(f"prelu: alpha must be a scalar, got shape {alpha.shape}")
+    out = act.prelu(a.value, alpha.value)
+    local = (act.prelu_grad(a.value, alpha.value), act.prelu_grad_alpha(a.value, alpha.value))
+    return _elementwise("prelu", out, (a, alpha), local)
+
+
+def _tie_split(op: str, a, b, first_wins: Callable[[Array, Array], Array]) -> Node:
+    a, b = _nodes(a, b)
+    _broadcast(op, a, b)
+    wins = first_wins(a.value, b.value)
+    tie = a.value == b.value
+    out = np.where(wins | tie, a.value, b.value)
+    da = np.where(tie, 0.5, wins.astype(out.dtype))
+    return _elementwise(op, out, (a, b), (da, 1 - da))
+
+
+def maximum(a, b) -> Node:
+    """The larger of a and b, entry by entry; local gradients 1{a > b} and 1{b > a}.
+
+    Kink: at a tie a = b each side gets half the gradient (torch.maximum's choice).
+    """
+    return _tie_split("maximum", a, b, np.greater)
+
+
+def minimum(a, b) -> Node:
+    """The smaller of a and b, entry by entry; local gradients 1{a < b} and 1{b < a}.
+
+    Kink: at a tie a = b each side gets half the gradient (torch.minimum's choice).
+    """
+    return _tie_split("minimum", a, b, np.less)
+
+
+def clip(a, lo, hi) -> Node:
+    """a clipped to [lo, hi] entry by entry (torch.clamp); lo <= hi; lo, hi may be variables.
+
+    Local gradients 1{lo <= a <= hi}, 1{a < lo}, 1{a > hi}. Kink: at a = lo or a = hi the
+    gradient goes to a, not to the bound (torch.clamp's choice: the boundaries are inside).
+    """
+    a, lo, hi = _nodes(a, lo, hi)
+    _broadcast("clip", a, lo, hi)
+    _domain("clip", lo.value - hi.value, lo.value <= hi.value, "lo <= hi (lo - hi <= 0)")
+    av, lv, hv = a.value, lo.value, hi.value
+    out = np.minimum(np.maximum(av, lv), hv)
+    local = ((av >= lv) & (av <= hv), av < lv, av > hv)
+    return _elementwise("clip", out, (a, lo, hi), local)
+
+
+def where(cond, a, b) -> Node:
+    """a where cond is nonzero (true), else b; local gradients 1{cond} and 1{not cond}.
+
+    Kink: no gradient flows into the condition, which is piecewise constant (as torch.where).
+    """
+    cond, a, b = _nodes(cond, a, b)
+    _broadcast("where", cond, a, b)
+    mask = cond.value != 0
+    out = np.where(mask, a.value, b.value)
+    return _elementwise("where", out, (cond, a, b), (None, mask, ~mask))
+
+
+def _compare(op: str, a, b, fn: Callable[[Array, Array], Array]) -> Node:
+    a, b = _nodes(a, b)
+    _broadcast(op, a, b)
+    out = fn(a.value, b.value).astype(np.result_type(a.value, b.value))
+    return _elementwise(op, out, (a, b), (None, None), differentiable=False)
+
+
+def lt(a, b) -> Node:
+    """1 where a < b, else 0. Kink: no derivative (a comparison carries no adjoint)."""
+    return _compare("lt", a, b, np.less)
+
+
+def le(a, b) -> Node:
+    """1 where a <= b, else 0. Kink: no derivative (a comparison carries no adjoint)."""
+    return _compare("le", a, b, np.less_equal)
+
+
+def gt(a, b) -> Node:
+    """1 where a > b, else 0. Kink: no derivative (a comparison carries no adjoint)."""
+    return _compare("gt", a, b, np.greater)
+
+
+def ge(a, b) -> Node:
+    """1 where a >= b, else 0. Kink: no derivative (a comparison carries no adjoint)."""
+    return _compare("ge", a, b, np.greater_equal)
+
+
+# ---- linear algebra ------------------------------------------------------------------------
 
 
 def matmul(a, b) -> Node:
-    """a @ b for 1-D/2-D operands (as np.matmul).
+    """a @ b with NumPy's rules: for vectors and matrices as np.matmul (a vector is a row on
+    the left and a column on the right; vector @ vector is the dot product), and a scalar on
+    either side scales the other, as np.dot does (np.matmul refuses scalars).
 
     The full Jacobian of a matrix product is a 4-index tensor, so `local_grads` holds the other
     factor, (B, A): the adjoints are dA = dout B^T and dB = A^T dout.
     """
-    a, b = _pair(a, b, "matmul")
-    if a.value.ndim not in (1, 2) or b.value.ndim not in (1, 2):
-        raise ValueError(f"matmul: operands must be 1-D or 2-D, got a{a.shape} and b{b.shape}")
+    a, b = _nodes(a, b)
+    if a.value.ndim == 0 or b.value.ndim == 0:
+        with _guard("matmul", a, b):
+            out = a.value * b.value
+        return _elementwise("matmul", out, (a, b), (b.value, a.value))
+    if a.value.ndim > 2 or b.value.ndim > 2:
+        raise ValueError(f"matmul: operands must be scalars, vectors or matrices, "
+                         f"got a{a.shape} and b{b.shape}")
     if a.shape[-1] != b.shape[0]:
         raise ValueError(f"matmul: inner dimensions differ, got a{a.shape} and b{b.shape}")
     with _guard("matmul", a, b):
@@ -347,50 +587,248 @@ def matmul(a, b) -> Node:
         g2 = dout.reshape(a2.shape[0], b2.shape[1])  # (n, m)
         return (g2 @ b2.T).reshape(a.shape), (a2.T @ g2).reshape(b.shape)
 
-    return Node(out, (a, b), "matmul", (b.value, a.value), _vjp=vjp)
+    return _make("matmul", out, (a, b), (b.value, a.value), vjp)
 
 
 def dot(a, b) -> Node:
     """a . b = sum_i a_i b_i of two vectors of one length; local gradients b and a."""
-    a, b = _pair(a, b, "dot")
+    a, b = _nodes(a, b)
     if a.value.ndim != 1 or b.value.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"dot: needs two vectors of one length, got a{a.shape} and b{b.shape}")
     with _guard("dot", a, b):
         out = np.dot(a.value, b.value)
-    return Node(np.asarray(out), (a, b), "dot", (b.value, a.value),
-                _vjp=lambda dout: (dout * b.value, dout * a.value))
+    return _make("dot", out, (a, b), (b.value, a.value),
+                 lambda dout: (dout * b.value, dout * a.value))
+
+
+def outer(a, b) -> Node:
+    """The outer product a b^T of two vectors, (n,) and (m,) -> (n, m).
+
+    Adjoints: da = dout b, db = dout^T a (`local_grads` holds b and a).
+    """
+    a, b = _nodes(a, b)
+    if a.value.ndim != 1 or b.value.ndim != 1:
+        raise ValueError(f"outer: needs two vectors, got a{a.shape} and b{b.shape}")
+    with _guard("outer", a, b):
+        out = np.outer(a.value, b.value)
+    return _make("outer", out, (a, b), (b.value, a.value),
+                 lambda dout: (dout @ b.value, dout.T @ a.value))
+
+
+def transpose(a) -> Node:
+    """a^T (NumPy's `.T`: a matrix's axes swapped; a scalar or vector is unchanged)."""
+    a = _node(a)
+    if a.value.ndim > 2:
+        raise ValueError(f"transpose: needs a scalar, vector or matrix, got shape {a.shape}")
+    return _make("transpose", a.value.T.copy(), (a,), (None,), lambda dout: (dout.T,))
+
+
+def diag(a) -> Node:
+    """Diag(a): a vector -> the square matrix with it on the diagonal (D3's Diag(phi'(u)));
+    a matrix -> its main diagonal (as np.diag and torch.diag)."""
+    a = _node(a)
+    if a.value.ndim not in (1, 2):
+        raise ValueError(f"diag: needs a vector or a matrix, got shape {a.shape}")
+    out = np.diag(a.value)
+
+    def vjp(dout: Array) -> tuple[Array]:
+        if a.value.ndim == 1:
+            return (np.diagonal(dout).copy(),)
+        g = np.zeros_like(a.value)
+        np.fill_diagonal(g, dout)
+        return (g,)
+
+    return _make("diag", out, (a,), (None,), vjp)
+
+
+Key = tuple[int | slice, ...]
+
+
+def index(a, key: int | slice | Key) -> Node:
+    """a[key] with integers and slices (NumPy's basic indexing: w[0], W[1, 0], W[:, 0]).
+
+    The adjoint is dout placed back at the selected entries, zeros elsewhere.
+    """
+    a = _node(a)
+    key = key if isinstance(key, tuple) else (key,)
+    if len(key) > a.value.ndim:
+        raise ValueError(f"index: too many indices for shape {a.shape}, got {len(key)}")
+    for axis, k in enumerate(key):
+        n = a.shape[axis]
+        if not isinstance(k, slice) and not -n <= k < n:
+            raise ValueError(f"index: index {k} is out of bounds for axis {axis} with size {n}")
+    out = np.array(a.value[key])
+
+    def vjp(dout: Array) -> tuple[Array]:
+        g = np.zeros_like(a.value)
+        g[key] = dout
+        return (g,)
+
+    return _make("index", out, (a,), (None,), vjp)
+
+
+# ---- reductions ----------------------------------------------------------------------------
 
 
 def sum(a, axis: int | None = None) -> Node:  # shadows the builtin on purpose, as torch.sum
     """sum of the entries (over `axis`, or all); local gradient 1 for every entry."""
     a = _node(a)
+    axis = _axis("sum", a, axis)
     with _guard("sum", a):
         out = np.sum(a.value, axis=axis)
     ones = np.ones_like(a.value)
-
-    def vjp(dout: Array) -> tuple[Array]:
-        # Every summed entry moved the output one for one: copy dout back along `axis`.
-        d = dout if axis is None else np.expand_dims(dout, axis)
-        return (d * ones,)
-
-    return Node(np.asarray(out), (a,), "sum", (ones,), _vjp=vjp)
+    # Every summed entry moved the output one for one: copy dout back along `axis`.
+    return _make("sum", out, (a,), (ones,), lambda dout: (_expand(dout, axis) * ones,))
 
 
 def mean(a, axis: int | None = None) -> Node:
     """mean of the entries (over `axis`, or all); local gradient 1/n for every entry."""
     a = _node(a)
+    axis = _axis("mean", a, axis)
     n = a.value.size if axis is None else a.shape[axis]
     if n == 0:
         raise ValueError(f"mean: needs at least one entry, got shape {a.shape}")
     with _guard("mean", a):
         out = np.mean(a.value, axis=axis)
     share = np.full_like(a.value, 1 / n)
+    return _make("mean", out, (a,), (share,), lambda dout: (_expand(dout, axis) * share,))
 
-    def vjp(dout: Array) -> tuple[Array]:
-        d = dout if axis is None else np.expand_dims(dout, axis)
-        return (d * share,)
 
-    return Node(np.asarray(out), (a,), "mean", (share,), _vjp=vjp)
+def _extreme(op: str, a, axis: int | None, fn: Callable) -> Node:
+    a = _node(a)
+    axis = _axis(op, a, axis)
+    if a.value.size == 0:
+        raise ValueError(f"{op}: needs at least one entry, got shape {a.shape}")
+    out = fn(a.value, axis=axis)
+    hit = a.value == _expand(out, axis)
+    share = (hit / hit.sum(axis=axis, keepdims=axis is not None)).astype(a.value.dtype)
+    return _make(op, out, (a,), (share,), lambda dout: (_expand(dout, axis) * share,))
+
+
+def max(a, axis: int | None = None) -> Node:  # shadows the builtin on purpose, as torch.max
+    """The largest entry (over `axis`, or all); local gradient 1 at the maximum, 0 elsewhere.
+
+    Kink: entries tied for the maximum share the gradient evenly (torch.amax's choice).
+    """
+    return _extreme("max", a, axis, np.max)
+
+
+def min(a, axis: int | None = None) -> Node:  # shadows the builtin on purpose, as torch.min
+    """The smallest entry (over `axis`, or all); local gradient 1 at the minimum, 0 elsewhere.
+
+    Kink: entries tied for the minimum share the gradient evenly (torch.amin's choice).
+    """
+    return _extreme("min", a, axis, np.min)
+
+
+def norm(a) -> Node:
+    """The Euclidean norm sqrt(sum a_i^2) of all entries (Frobenius for a matrix); local
+    gradient a / |a|. Kink: the gradient is 0 at a = 0 (torch.linalg.vector_norm's choice)."""
+    a = _node(a)
+    out = np.asarray(np.linalg.norm(a.value.ravel()), dtype=a.value.dtype)  # scaled: no overflow
+    local = a.value / out if out > 0 else np.zeros_like(a.value)
+    return _make("norm", out, (a,), (local,), lambda dout: (dout * local,))
+
+
+# ---- the notes' vector functions (last axis = classes, as torch) ----------------------------
+
+
+def _vector(op: str, a, axis: int) -> tuple[Node, int]:
+    a = _node(a)
+    if a.value.ndim == 0:
+        raise ValueError(f"{op}: needs a vector or a matrix, got a scalar")
+    return a, _axis(op, a, axis)
+
+
+def softmax(z, axis: int = -1) -> Node:
+    """softmax(z)_i = e^(z_i) / sum_j e^(z_j) along `axis` (A10; `scratch.activations`).
+
+    The adjoint is the vector-Jacobian product s * (dout - <dout, s>) (`softmax_backward`).
+    """
+    z, axis = _vector("softmax", z, axis)
+    s = act.softmax(z.value, axis=axis)
+    return _make("softmax", s, (z,), (None,),
+                 lambda dout: (act.softmax_backward(dout, z.value, axis=axis),))
+
+
+def _logsumexp(z: Array, axis: int) -> Array:
+    m = z.max(axis=axis, keepdims=True)  # shift by the max: stable for any |z|
+    return np.squeeze(m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True)), axis=axis)
+
+
+def logsumexp(z, axis: int = -1) -> Node:
+    """log sum_j e^(z_j) along `axis`, shifted by the max (exact past |z| = 709); local
+    gradient softmax(z)."""
+    z, axis = _vector("logsumexp", z, axis)
+    s = act.softmax(z.value, axis=axis)
+    return _make("logsumexp", _logsumexp(z.value, axis), (z,), (s,),
+                 lambda dout: (np.expand_dims(dout, axis) * s,))
+
+
+def log_softmax(z, axis: int = -1) -> Node:
+    """z - logsumexp(z) along `axis`; adjoint dout - softmax(z) * sum(dout)."""
+    z, axis = _vector("log_softmax", z, axis)
+    out = z.value - np.expand_dims(_logsumexp(z.value, axis), axis)
+    s = np.exp(out)
+    return _make("log_softmax", out, (z,), (None,),
+                 lambda dout: (dout - s * dout.sum(axis=axis, keepdims=True),))
+
+
+def _same_shape(op: str, a: Node, b: Node, ndim: Sequence[int]) -> None:
+    if a.shape != b.shape or a.value.ndim not in ndim or a.value.size == 0:
+        want = " or ".join(f"{d}-D" for d in ndim)
+        raise ValueError(f"{op}: needs two non-empty {want} arrays of one shape, "
+                         f"got a{a.shape} and b{b.shape}")
+
+
+def cross_entropy(z, t) -> Node:
+    """Cross-entropy of softmax(z) against targets t: -sum_i t_i log softmax(z)_i (C6).
+
+    z are logits, t one-hot rows or class probabilities, classes along the last axis: (C,) for
+    one example, (N, C) for N examples (rows), averaged over the N examples, as
+    `F.cross_entropy(z, t)`; the notes' columns-as-examples layout is `cross_entropy(Z.T, T.T)`.
+    Adjoints: dz = (softmax(z) sum_i t_i - t)/N (= (softmax(z) - t)/N for targets that sum
+    to 1, D6's a - y) and dt = -log softmax(z)/N.
+    """
+    z, t = _nodes(z, t)
+    _same_shape("cross_entropy", z, t, (1, 2))
+    n = z.shape[0] if z.value.ndim == 2 else 1
+    ls = z.value - np.expand_dims(_logsumexp(z.value, -1), -1)
+    with _guard("cross_entropy", z, t):
+        out = -(t.value * ls).sum() / n
+    dz = (np.exp(ls) * t.value.sum(axis=-1, keepdims=True) - t.value) / n
+    dt = -ls / n
+    return _make("cross_entropy", out, (z, t), (dz, dt), lambda dout: (dout * dz, dout * dt))
+
+
+def bce(p, t) -> Node:
+    """Binary cross-entropy -(t ln p + (1 - t) ln(1 - p)), mean over the entries (C2), as
+    `F.binary_cross_entropy(p, t)`. p in (0, 1), t in [0, 1] (torch refuses others).
+
+    Adjoints: dp = (p - t)/(p (1 - p))/n and dt = ln((1 - p)/p)/n.
+    """
+    p, t = _nodes(p, t)
+    _same_shape("bce", p, t, (0, 1, 2))
+    _domain("bce", p.value, (p.value > 0) & (p.value < 1), "a probability in (0, 1) (p)")
+    _domain("bce", t.value, (t.value >= 0) & (t.value <= 1), "a target in [0, 1] (t)")
+    n = p.value.size
+    pv, tv = p.value, t.value
+    out = -(tv * np.log(pv) + (1 - tv) * np.log1p(-pv)).sum() / n
+    dp = (pv - tv) / (pv * (1 - pv)) / n
+    dt = (np.log1p(-pv) - np.log(pv)) / n
+    return _make("bce", out, (p, t), (dp, dt), lambda dout: (dout * dp, dout * dt))
+
+
+def mse(a, y) -> Node:
+    """Mean squared error mean((a - y)^2) over the entries, as `F.mse_loss(a, y)` (C1 without
+    the notes' 1/2); local gradients 2(a - y)/n and -2(a - y)/n."""
+    a, y = _nodes(a, y)
+    _same_shape("mse", a, y, (0, 1, 2))
+    r = a.value - y.value
+    with _guard("mse", a, y):
+        out = (r**2).sum() / r.size
+    da = 2 * r / r.size
+    return _make("mse", out, (a, y), (da, -da), lambda dout: (dout * da, -dout * da))
 
 
 # ---- D13: topological order, reverse accumulation, the trace --------------------------------
@@ -401,14 +839,14 @@ def topological_order(output: Node) -> list[Node]:
 
     Nodes are grouped by level (leaves 0, then 1 + the deepest parent), discovery order
     within a level, so 002's graph of D8 comes out as v0 = x1, v1 = x2, v2 = ln v0, ... v6.
-    Catalog: D13.
+    Catalog: D13 (002 §4.2.2).
     """
     post, seen, depth = [], set(), {}
     stack = [(output, False)]
     while stack:  # iterative DFS: deep chains must not hit Python's recursion limit
         node, expanded = stack.pop()
         if expanded:
-            depth[id(node)] = 1 + max((depth[id(p)] for p in node.parents), default=-1)
+            depth[id(node)] = 1 + builtins.max((depth[id(p)] for p in node.parents), default=-1)
             post.append(node)
         elif id(node) not in seen:
             seen.add(id(node))
@@ -418,16 +856,20 @@ def topological_order(output: Node) -> list[Node]:
     return sorted(post, key=lambda n: (depth[id(n)], n.op == "const"))
 
 
-def backward(output: Node, dout=None) -> list[Node]:
+def backward(output: Node, dout=None, *, cut: Iterable[tuple[Node, int]] = ()) -> list[Node]:
     """Reverse-mode accumulation: fill `.grad` (the adjoint d output / d node) of every node.
 
     002 §4.2.2 (D13): forward values are already there (computed in topological order as the
     graph was built); then `grad(output) = 1` and, for nodes in reverse topological order,
     each node adds `grad(node) * local gradient` into its parents. A node used twice gets the
     sum of both shares (D1: the chain rule sums over paths). `dout` seeds a non-scalar output.
-    Returns the nodes in topological order.
-    Catalog: D1, D13.
+    `cut` lists edges (child, parent slot) whose shares are dropped: the adjoints of the graph
+    without those paths (what verify's diagnosis of a missing sum over paths compares with).
+    Nodes with `requires_grad` False keep `grad` None. Returns the nodes in topological order.
+    Catalog: D1, D13 (002 §4.2.2).
     """
+    if not output.requires_grad:
+        raise ValueError("backward: the output does not depend on any variable")
     order = topological_order(output)
     if dout is None:
         if output.value.size != 1:
@@ -442,26 +884,42 @@ def backward(output: Node, dout=None) -> list[Node]:
             raise ValueError(
                 f"dout must have the output's shape {output.shape}, got shape {seed.shape}"
             )
+    dropped = {(id(child), k) for child, k in cut}
     for node in order:
-        node.grad = np.zeros_like(node.value)
+        node.grad = np.zeros_like(node.value) if node.requires_grad else None
     output.grad = seed
-    for node in reversed(order):
-        if not node.parents:
-            continue
-        with _guard(f"backward through {node.op}", node):
-            shares = node._vjp(node.grad)
-            for parent, share in zip(node.parents, shares, strict=True):
-                parent.grad = (parent.grad + share).astype(parent.value.dtype, copy=False)
+    node = output
+    try:
+        with np.errstate(**_guard._RAISE):  # once for the whole pass: it runs per node
+            for node in reversed(order):
+                if not node.parents or not node.requires_grad:
+                    continue
+                shares = node._vjp(node.grad)
+                for k, (parent, share) in enumerate(zip(node.parents, shares, strict=True)):
+                    if not parent.requires_grad or share is None or (
+                            dropped and (id(node), k) in dropped):
+                        continue
+                    total = parent.grad + share
+                    if total.dtype != parent.value.dtype:  # a float64 share into float32
+                        total = total.astype(parent.value.dtype)
+                    parent.grad = total
+    except FloatingPointError as exc:
+        raise ValueError(f"backward through {node.op}: {exc} for input(s) "
+                         f"{_show(node.value)}") from None
     return order
 
 
-def trace(output: Node) -> list[TraceRecord]:
+def trace(output: Node, order: Sequence[Node] | None = None) -> list[TraceRecord]:
     """The node-by-node table in topological order; adjoints are None before `backward`.
 
-    Catalog: D8.
+    `order` may pass `topological_order(output)` when the caller already has it.
+    Catalog: D8, D13 (002 §4.2.2).
     """
-    order = topological_order(output)
-    names = {id(n): n.name or f"v{i}" for i, n in enumerate(order)}
+    order = topological_order(output) if order is None else order
+    taken = {n.name for n in order if n.name}
+    # Unnamed nodes are v<i>; a user's own name "v3" keeps it, and node 3 becomes "v3_".
+    names = {id(n): n.name or (f"v{i}" if f"v{i}" not in taken else f"v{i}_")
+             for i, n in enumerate(order)}
     return [
         TraceRecord(i, names[id(n)], n.op, tuple(names[id(p)] for p in n.parents), n.value,
                     n.local_grads, n.grad)
@@ -469,252 +927,12 @@ def trace(output: Node) -> list[TraceRecord]:
     ]
 
 
-# ---- D1: the chain rule sums over paths ----------------------------------------------------
-
-
-def paths(output: Node, wrt: Node) -> list[list[tuple[Node, int]]]:
-    """Every directed path from `wrt` to `output` as a list of edges (child, parent slot).
-
-    An edge is a parent slot, not a node pair, so x*x gives two paths from x.
-    Catalog: D1.
-    """
-    if output is wrt:
-        return [[]]
-    found = []
-    for k, parent in enumerate(output.parents):
-        for p in paths(parent, wrt):
-            found.append([*p, (output, k)])
-    return found
-
-
-def sum_over_paths(output: Node, wrt: Node) -> float:
-    """d output / d wrt as the notes' chain rule: sum over paths of the product of local grads.
-
-    000 (chain rule, several variables):
-        d/dx f(z1(x), z2(x), z3(x)) = sum_i (df/dz_i) (dz_i/dx)
-    unrolled down to single edges. Catalog: D1 (000 "Back-Propagation"). Scalar graphs only
-    (every node of shape () or size 1); `backward` gives the same number with one pass instead
-    of one product per path.
-    """
-    total = 0.0
-    for path in paths(output, wrt):
-        product = 1.0
-        for child, k in path:
-            g = child.local_grads[k]
-            if g is None or np.size(g) != 1 or child.value.size != 1:
-                raise ValueError(
-                    f"sum_over_paths: needs a scalar graph, got a {child.op} node of shape "
-                    f"{child.shape}"
-                )
-            product *= float(g.reshape(()))
-        total += product
-    return total
-
-
-# ---- D2: chain through a path of units (000) -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChainRule:
-    """The notes' product of factors for one parameter, next to the engine's adjoint.
-
-    `factors` are written by hand from the unit's formula; `values` holds the forward values
-    z_i (and y) they were evaluated at.
-    """
-
-    factors: dict[str, float]
-    product: float
-    adjoint: float
-    values: dict[str, float]
-
-
-def _unit(z: Node, theta: Node) -> Node:
-    # Every unit of the demonstration is h(z; theta) = tanh(theta z).
-    return tanh(theta * z)
-
-
-def chain_simple(x: float, thetas: Sequence[float]) -> ChainRule:
-    """dy/dtheta2 through the chain x -> h1 -> z1 -> h2 -> z2 -> h3 -> z3 -> h4 -> y.
-
-    000 ("a simple example"):
-        dy/dtheta2 = dy/dz3 dz3/dz2 dz2/dtheta2
-                   = d/dz3 h4(z3; theta4) d/dz2 h3(z2; theta3) d/dtheta2 h2(z1; theta2)
-    with every unit h(z; theta) = tanh(theta z) (the slides leave h generic). The factors are
-    written by hand, theta (1 - h^2) and z (1 - h^2); `adjoint` is `backward` on the same graph.
-    Catalog: D2 (000). `thetas` = (theta1, ..., theta4).
-    """
-    if len(thetas) != 4:
-        raise ValueError(f"thetas must hold theta1..theta4 (4 numbers), got {len(thetas)}")
-    th = [variable(float(t), f"theta{i}") for i, t in enumerate(thetas, 1)]
-    z1 = _unit(variable(float(x), "x"), th[0])
-    z2 = _unit(z1, th[1])
-    z3 = _unit(z2, th[2])
-    y = _unit(z3, th[3])
-    y.backward()
-    v = {k: float(n.value) for k, n in {"z1": z1, "z2": z2, "z3": z3, "y": y}.items()}
-    t1, t2, t3, t4 = (float(t) for t in thetas)
-    factors = {
-        "dy/dz3": t4 * (1 - v["y"] ** 2),
-        "dz3/dz2": t3 * (1 - v["z3"] ** 2),
-        "dz2/dtheta2": v["z1"] * (1 - v["z2"] ** 2),
-    }
-    return ChainRule(factors, math.prod(factors.values()), float(th[1].grad), v)
-
-
-def chain_branched(x: float, thetas: Sequence[float]) -> ChainRule:
-    """dy1/dtheta3 in 000's branched example ("a slightly more complex example").
-
-    000:
-        dy1/dtheta3 = dy1/dz7 dz7/dz6 dz6/dz3 dz3/dtheta3
-                    = d/dz7 h8(z7; theta8) d/dz6 h7(z6; theta7) d/dz3 h6(z5; theta6)
-                      d/dtheta3 h3(z2; theta3)
-    The figure is not in the seed text; the topology is rebuilt from the formula. The slide
-    writes h6(z5; theta6) yet differentiates it by z3, so h6 takes both: z6 = h6(z3, z5).
-    Units h(z; theta) = tanh(theta z), h6 = tanh(theta6 (z3 + z5)):
-        z1 = h1(x), z2 = h2(z1), z3 = h3(z2), z4 = h4(z2), z5 = h5(z4), z6 = h6(z3, z5),
-        z7 = h7(z6), y1 = h8(z7), y2 = h9(z6).
-    theta3 reaches y1 along one path, so the product is the whole derivative; theta2 reaches it
-    along two (via z3 and via z4), where D1's sum over paths is needed. Catalog: D2 (000).
-    `thetas` = (theta1, ..., theta9).
-    """
-    if len(thetas) != 9:
-        raise ValueError(f"thetas must hold theta1..theta9 (9 numbers), got {len(thetas)}")
-    th = [variable(float(t), f"theta{i}") for i, t in enumerate(thetas, 1)]
-    z1 = _unit(variable(float(x), "x"), th[0])
-    z2 = _unit(z1, th[1])
-    z3 = _unit(z2, th[2])
-    z4 = _unit(z2, th[3])
-    z5 = _unit(z4, th[4])
-    z6 = tanh(th[5] * (z3 + z5))
-    z7 = _unit(z6, th[6])
-    y1 = _unit(z7, th[7])
-    y2 = _unit(z6, th[8])
-    y1.backward()
-    nodes = {"z1": z1, "z2": z2, "z3": z3, "z4": z4, "z5": z5, "z6": z6, "z7": z7, "y1": y1,
-             "y2": y2}
-    v = {k: float(n.value) for k, n in nodes.items()}
-    t = [float(a) for a in thetas]
-    factors = {
-        "dy1/dz7": t[7] * (1 - v["y1"] ** 2),
-        "dz7/dz6": t[6] * (1 - v["z7"] ** 2),
-        "dz6/dz3": t[5] * (1 - v["z6"] ** 2),
-        "dz3/dtheta3": v["z2"] * (1 - v["z3"] ** 2),
-    }
-    return ChainRule(factors, math.prod(factors.values()), float(th[2].grad), v)
-
-
-# ---- D13 literally: the Wengert list of 002 §4.2.2 ------------------------------------------
-
-# op -> (value, local gradients w.r.t. each argument); scalars, Python floats.
-_PRIMITIVES: dict[str, tuple[Callable, tuple[Callable, ...]]] = {
-    "add": (lambda a, b: a + b, (lambda a, b: 1.0, lambda a, b: 1.0)),
-    "sub": (lambda a, b: a - b, (lambda a, b: 1.0, lambda a, b: -1.0)),
-    "mul": (lambda a, b: a * b, (lambda a, b: b, lambda a, b: a)),
-    "div": (lambda a, b: a / b, (lambda a, b: 1 / b, lambda a, b: -a / b**2)),
-    "neg": (lambda a: -a, (lambda a: -1.0,)),
-    "ln": (math.log, (lambda a: 1 / a,)),
-    "exp": (math.exp, (math.exp,)),
-    "sin": (math.sin, (math.cos,)),
-    "cos": (math.cos, (lambda a: -math.sin(a),)),
+# Every op by the name its nodes carry (`torchref.graph.OPS` mirrors these names): the
+# functions above, and each activation and threshold unit of `scratch.activations`.
+OPS: dict[str, Callable[..., Node]] = {
+    name: globals()[name] for name in __all__
+    if name not in ("Node", "TraceRecord", "variable", "const", "activation",
+                    "topological_order", "backward", "trace", "OPS")
 }
-
-
-@dataclass(frozen=True)
-class Step:
-    """One line w_i = op(w_args) of a Wengert list; op "input" reads the next input value."""
-
-    op: str
-    args: tuple[int, ...] = ()
-
-
-def forward_backward(steps: Sequence[Step], inputs: Sequence[float]) -> tuple[list, list]:
-    """The generic forward and backward pass over N nodes, as 002 §4.2.2 writes it.
-
-    002 (D13):
-        Forward pass:  for i in 1 ... N: compute w_i as a function of w_0 ... w_(i-1)
-        Backward pass: bar w_N = 1; for i in N-1 ... 1: dL/dw_i by the chain rule
-    The notes' backward line multiplies a single chain dL/dw_N dw_N/dw_(N-1) ... dw_(i+1)/dw_i;
-    in a graph where w_i feeds several nodes the adjoint is the sum over them (D1), which is
-    what this does: bar w_j += bar w_i dw_i/dw_j for each argument j of each node i, i from N
-    down. (The notes also overwrite bar w_i with a gradient step; that is the optimizer's job,
-    kept apart here; see docs/errata.md D13.) Steps must be in topological order (each
-    argument an earlier index). Returns (values w_0..w_N, adjoints bar w_0..bar w_N).
-    Catalog: D13.
-    """
-    values: list[float] = []
-    feed = iter(inputs)
-    for i, s in enumerate(steps):
-        if s.op == "input":
-            values.append(float(next(feed)))
-            continue
-        fn, _ = _PRIMITIVES[check_choice("op", s.op, ["input", *_PRIMITIVES])]
-        if any(j >= i for j in s.args):
-            raise ValueError(f"step {i} ({s.op}) reads a later step {s.args}; order them")
-        try:
-            values.append(float(fn(*(values[j] for j in s.args))))
-        except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            raise ValueError(f"step {i} ({s.op}): {exc}") from None
-    adjoints = [0.0] * len(values)
-    adjoints[-1] = 1.0
-    for i in range(len(steps) - 1, -1, -1):
-        if steps[i].op == "input":
-            continue
-        args = [values[j] for j in steps[i].args]
-        for j, dfn in zip(steps[i].args, _PRIMITIVES[steps[i].op][1], strict=True):
-            adjoints[j] += adjoints[i] * dfn(*args)
-    return values, adjoints
-
-
-# ---- the worked graphs of the notes --------------------------------------------------------
-
-
-def d8_graph(x1, x2) -> Node:
-    """y = ln(x1) + x1 x2 - sin(x2) as 002 §4.2.2 draws it (7 nodes).
-
-    002 (D8):  v0 = x1, v1 = x2;  v2 = ln(v0), v3 = v0 v1, v4 = sin(v1);  v5 = v2 + v3;
-               y = v6 = v5 - v4.
-    `trace(y)` lists the nodes as v0..v6 in this order. After `y.backward()` the adjoints are
-    bar v0 = 1/x1 + x2 and bar v1 = x1 - cos x2 (both inputs feed two nodes); the notes'
-    printed backward pass is wrong in several signs and factors (docs/errata.md D8).
-    Catalog: D8.
-    """
-    x1, x2 = variable(x1, "x1"), variable(x2, "x2")
-    return log(x1) + x1 * x2 - sin(x2)
-
-
-def d8_tape() -> list[Step]:
-    """D8's graph as a Wengert list for `forward_backward` (inputs x1, x2). Catalog: D8."""
-    return [Step("input"), Step("input"), Step("ln", (0,)), Step("mul", (0, 1)),
-            Step("sin", (1,)), Step("add", (2, 3)), Step("sub", (5, 4))]
-
-
-def d9_graph(x, y, z) -> Node:
-    """f(x, y, z) = (x + y) z of 003 with q = x + y (D9).
-
-    003: dq/dx = 1, dq/dy = 1, df/dq = z, df/dz = q; df/dx = df/dq dq/dx
-    ("upstream gradient" times "local gradient"). The slide's point: x=-2, y=5, z=-4.
-    Catalog: D9.
-    """
-    q = add(variable(x, "x"), variable(y, "y"))
-    q.name = "q"
-    return mul(q, variable(z, "z"))
-
-
-def d10_sigmoid_neuron(w: Sequence[float], x: Sequence[float]) -> Node:
-    """f(w, x) = 1/(1 + e^-(w0 x0 + w1 x1 + w2 x2)) built from 003's primitive gates (D10).
-
-    003 draws the graph with the gates of its local-gradient table:
-        e^x -> e^x,   a x -> a,   1/x -> -1/x^2,   c + x -> 1
-    i.e. z = sum_i w_i x_i, then *(-1), exp, +1, 1/x. Give 3 weights and 3 inputs for the
-    reading printed in the notes, or 3 weights and 2 inputs for the classic reading where w2
-    is a bias (z = w0 x0 + w1 x1 + w2). Leaves are named w0.., x0..; the sum is "z".
-    Catalog: D10.
-    """
-    if len(w) != 3 or len(x) not in (2, 3):
-        raise ValueError(f"need 3 weights and 2 or 3 inputs, got {len(w)} and {len(x)}")
-    ws = [variable(float(v), f"w{i}") for i, v in enumerate(w)]
-    xs = [variable(float(v), f"x{i}") for i, v in enumerate(x)]
-    terms = [wi * xi for wi, xi in zip(ws, xs, strict=False)]
-    z = terms[0] + terms[1] + (terms[2] if len(xs) == 3 else ws[2])
-    z.name = "z"
-    return div(1.0, add(1.0, exp(mul(-1.0, z))))
+for _name in (*act.ACTIVATIONS, *act.THRESHOLD_UNITS):
+    OPS.setdefault(_name, functools.partial(activation, name=_name))

@@ -52,6 +52,8 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("B10", "002", "A single sigmoid/softmax neuron is logistic regression",
      "MLP([d, 1], head='binary') / MLP([d, C], head='multiclass') with l2 = 1/C is scikit-learn's LogisticRegression(C) (the test's independent side): same probabilities, zero gradient at sklearn's optimum."),
     ("B11", "000 004", "Shapes of W1, W2, w3 and theta with the bias; four-layer forward pass", ""),
+    ("B12", "000 002", "Deep network: a path through more than one hidden unit (000) = more than one hidden layer (002) (concept)",
+     "hidden_path_depth = number of hidden layers on layered nets; 002 4.2.1's 'at least one deep layer' is wrong (errata B12)."),
     # ---- C. Losses and cost functions ------------------------------------------------------------
     ("C1", "002 003 004", "Squared error in its three scalings (sum, 1/2 sum, mean)",
      "scaling: sum S, half_sum S/2, mean S/m, half_mean S/(2m) (003's MSE); torch's mean = S/(m K)."),
@@ -116,6 +118,12 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
      "Non-convergence is a result (converged=False, message), not an exception or warning. 003's 'the weights may even diverge' is wrong for a finite set: they cycle (errata E9)."),
     ("E10", "002", "14 of the 16 Boolean functions of two inputs are linearly separable",
      "14 of 16 separable; XOR (0110) and XNOR (1001) fail. n = 1, 2, 3: 4, 14, 104 (OEIS A000609)."),
+    ("E11", "003", "Spike-timing-dependent plasticity: B firing before A weakens synapse A and strengthens synapse B (concept)",
+     "Pair rule A+ e^{-dt/tau} (post after pre), -A- e^{dt/tau} (post before pre); with A silent nothing changes."),
+    ("E12", "003", "Anti-Hebbian plasticity in the basal ganglia: co-firing weakens the synapse (concept)",
+     "Rate model dw = -lr r_pre r_post on an excitatory synapse clipped at 0 (E8); no change if either neuron is silent."),
+    ("E13", "003", "The activation as firing rate (LIF f-I curve) or firing probability (noisy threshold) (concept)",
+     "LIF rate 1/(t_ref + tau ln(RI/(RI - v_th))): 0, rising, saturating at 1/t_ref; Phi((I - theta)/sigma) within 0.0095 of sigmoid(1.702 (I - theta)/sigma)."),
     # ---- F. Optimization -------------------------------------------------------------------------
     ("F1", "001 002 004", "Gradient-descent update w <- w - eps dL/dw", ""),
     ("F2", "003", "Batch GD over a training set, epochs until a stopping rule", ""),
@@ -147,6 +155,10 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("F19", "001 002", "Learning-rate size: diverges above 2/a on a w^2 / 2, stalls when tiny", ""),
     ("F20", "002", "The claim that momentum cannot hurt, tested",
      "False: counterexamples on w^2/2 (slower) and w^4/4 (diverges); errata F20."),
+    ("F21", "002", "Non-convex loss and the existence of a global minimum (concept)",
+     "Independent: a non-convex loss with an attained global minimum, a convex one without (errata F21)."),
+    ("F22", "003", "SGD's jitter can escape a local minimum when the barrier is low against lr sigma^2 / 2 (concept)",
+     "Double well: 79% of 200 SGD runs end in the deeper well at barrier 0.72, T = 0.4; none at barrier 2.7; GD never leaves."),
     # ---- G. Data, initialization, normalization --------------------------------------------------
     ("G1", "002", "Standardization (X_i - mu_i) / sigma_i",
      "sigma with ddof=0 as sklearn's StandardScaler; fitted on training data, applied to new data; constant features get scale 1"),

@@ -1,11 +1,13 @@
-"""PyTorch counterparts of `scratch.demonstrations` (catalog B3, B7, C11, D11, D12, I5).
+"""PyTorch counterparts of `scratch.demonstrations` (catalog B3, B7, C11, D11, D12, I5, and the
+claims of docs/demonstrations.md's second part: F8, F10, F14, F16, F22, H3, I4, E11-E13).
 
-Imports torch, `torchref.mlp` (the project's MLP), `torchref.classic` (the perceptron) and
+Imports torch, `torchref.mlp` (the project's MLP), `torchref.autoencoders` and
 `scratch.validation` (shared error wording) only. Every number is computed the torch way:
 `torch.linalg.lstsq` for the B3 fits, `torch.optim.LBFGS` for B7, autograd (first and second
-derivatives) for C11/D11/D12, batched `nn.Linear` threshold units for I5. The tests compare
-each with its scratch twin, or check the same claim independently where the two cannot agree
-bit for bit (two different L-BFGS implementations train different networks).
+derivatives) for C11/D11/D12, batched `nn.Linear` threshold units for I5, `torch.optim` and
+`DataLoader` for the training claims. The tests compare each with its scratch twin, or check
+the same claim independently where the two cannot agree bit for bit (two different L-BFGS
+implementations train different networks; torch's dropout draws its own masks).
 
 Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
 Catalog: B3 -> torch.linalg:lstsq
@@ -25,8 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scratch.validation import Choice
-from torchref.mlp import MLP, head_loss, linear_layers
+from scratch.validation import Choice, check_int
+from torchref.autoencoders import Autoencoder, train_autoencoder
+from torchref.mlp import MLP, head_loss, linear_layers, load_numpy_params
 
 __all__ = [
     "target_function",
@@ -311,8 +314,7 @@ def one_hot_separators(n: int, dtype=torch.float64) -> tuple[nn.Linear, torch.Te
     Returns the layer and the labelings (2^n, n). Applying `Step()(layer(torch.eye(n)))`
     gives (n, 2^n) = labelings.T (`torchref.activations.Step`).
     """
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 12:
-        raise ValueError(f"n must be an integer in [1, 12], got {n!r}")
+    n = check_int("n", n, 1, 12)  # 2^n labelings: 4096 rows at n = 12
     k = torch.arange(2**n)[:, None]
     labelings = ((k >> torch.arange(n - 1, -1, -1)) & 1).to(dtype)  # (2^n, n)
     layer = nn.Linear(n, 2**n, dtype=dtype)
@@ -321,3 +323,298 @@ def one_hot_separators(n: int, dtype=torch.float64) -> tuple[nn.Linear, torch.Te
         layer.bias.zero_()
     layer.requires_grad_(False)
     return layer, labelings
+
+
+# ==== The notes' remaining claims in torch (scratch twins in scratch.demonstrations) ==========
+#
+# Every function takes what its scratch twin drew at random (initial weights, example indices,
+# mini-batches, noise) as an argument, so a parity test can compare the two runs step by step;
+# the training itself is torch's own (torch.optim, DataLoader, nn.Dropout, autograd).
+
+
+# ---- F16 -----------------------------------------------------------------------------------
+
+
+def weight_decay_path(w0: float, target: float, *, lr: float, lam: float, steps: int):
+    """`torch.optim.SGD(lr, weight_decay=lam)` on `(w - target)^2 / 2` from w0: path (steps+1,).
+
+    torch adds `lam w` to the gradient, the notes' `(1 - eps lam) w - eps dL/dw`. Catalog: F16.
+    """
+    w = torch.tensor([float(w0)], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=lr, weight_decay=lam)
+    path = [w.item()]
+    for _ in range(steps):
+        opt.zero_grad()
+        (0.5 * (w - target) ** 2).sum().backward()
+        opt.step()
+        path.append(w.item())
+    return torch.tensor(path, dtype=torch.float64)
+
+
+# ---- F10 -----------------------------------------------------------------------------------
+
+
+def quadratic_momentum_path(curvatures: torch.Tensor, *, lr: float, mu: float, nesterov: bool,
+                            steps: int) -> torch.Tensor:
+    """`torch.optim.SGD(lr, momentum=mu, nesterov=...)` on `1/2 sum a_i w_i^2` from w = 1.
+
+    Returns the parameter path (K+1, d), stopping once f exceeds 1e12 f(w_0). For Nesterov,
+    torch's parameter is the notes' look-ahead point `w + mu m` (Sutskever's form), the same
+    points at which the notes take the gradient. Catalog: F10.
+    """
+    a = curvatures.to(torch.float64)
+    w = torch.ones_like(a, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=lr, momentum=mu, nesterov=nesterov)
+    f0 = 0.5 * float(a.sum())
+    path = [w.detach().clone()]
+    for _ in range(steps):
+        opt.zero_grad()
+        (0.5 * (a * w * w).sum()).backward()
+        opt.step()
+        path.append(w.detach().clone())
+        if 0.5 * float((a * w * w).sum().detach()) > 1e12 * f0:
+            break
+    return torch.stack(path)
+
+
+# ---- F14 -----------------------------------------------------------------------------------
+
+
+def adam_steps(grads: torch.Tensor, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-16):
+    """`torch.optim.Adam` fed the gradients `grads` (steps, runs): the weight path (steps+1, runs).
+
+    torch's betas are (gradient, squared gradient), 002's names reversed. Catalog: F14.
+    """
+    w = torch.zeros(grads.shape[1], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=lr, betas=betas, eps=eps)
+    path = [w.detach().clone()]
+    for g in grads.to(torch.float64):
+        opt.zero_grad()
+        w.grad = g.clone()
+        opt.step()
+        path.append(w.detach().clone())
+    return torch.stack(path)
+
+
+def adaptive_generalization(X, y, X_test, y_test, steps: int = 3000) -> dict:
+    """`torch.optim.Adam(lr=0.01)` against `torch.optim.SGD(lr=0.05, momentum=0.9)` from w = 0
+    on `1/(2n) ||X w - y||^2` (full batch). Per optimizer: `train_mse`, `train_accuracy`,
+    `test_accuracy`, `w123`. Data from `scratch.demonstrations.adaptive_overfit_data`.
+    Catalog: F14 (002 §4.3.5).
+    """
+    X, y, Xt, yt = (torch.as_tensor(v, dtype=torch.float64) for v in (X, y, X_test, y_test))
+    out = {}
+    for name in ("sgd_momentum", "adam"):
+        w = torch.zeros(X.shape[1], dtype=torch.float64, requires_grad=True)
+        opt = (torch.optim.SGD([w], lr=0.05, momentum=0.9) if name == "sgd_momentum"
+               else torch.optim.Adam([w], lr=0.01))
+        for _ in range(steps):
+            opt.zero_grad()
+            (0.5 * ((X @ w - y) ** 2).mean()).backward()
+            opt.step()
+        with torch.no_grad():
+            out[name] = {
+                "train_mse": float(((X @ w - y) ** 2).mean()),
+                "train_accuracy": float((torch.sign(X @ w) == y).double().mean()),
+                "test_accuracy": float((torch.sign(Xt @ w) == yt).double().mean()),
+                "w123": w[:3].clone(),
+            }
+    return out
+
+
+# ---- F8 ------------------------------------------------------------------------------------
+
+
+def minibatch_sgd(X, t, batches, *, lr: float) -> torch.Tensor:
+    """Mini-batch SGD with a `DataLoader` over the given `batches` (index lists), from w = 0.
+
+    The loss of a batch is `1/(2S) sum (x.w - t)^2` (`F.mse_loss / 2`), `torch.optim.SGD(lr)`.
+    Returns the weight path (len(batches) + 1, d). Catalog: F8.
+    """
+    data = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(t))
+    loader = torch.utils.data.DataLoader(data, batch_sampler=[list(map(int, b)) for b in batches])
+    lin = nn.Linear(data.tensors[0].shape[1], 1, bias=False, dtype=torch.float64)
+    nn.init.zeros_(lin.weight)
+    opt = torch.optim.SGD(lin.parameters(), lr=lr)
+    path = [lin.weight[0].detach().clone()]
+    for xb, tb in loader:
+        opt.zero_grad()
+        (F.mse_loss(lin(xb)[:, 0], tb) / 2).backward()
+        opt.step()
+        path.append(lin.weight[0].detach().clone())
+    return torch.stack(path)
+
+
+# ---- B3 / H3 -------------------------------------------------------------------------------
+
+
+def train_full_batch(model: MLP, X, y, *, lr: float, momentum: float, steps: int) -> torch.Tensor:
+    """Full-batch `torch.optim.SGD(lr, momentum)` on the model's head loss; the loss before
+    each step (steps,). Catalog: B3, H3."""
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    history = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = head_loss(model(X), y, model.head)
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+    return torch.tensor(history, dtype=torch.float64)
+
+
+def steps_to_fit(model: MLP, X, y, *, target: float = 0.2, max_steps: int = 5000,
+                 lr: float = 0.1, momentum: float = 0.9, seed: int = 0):
+    """Steps of full-batch `SGD(lr, momentum)` in train mode (its `nn.Dropout` active, seeded by
+    `torch.manual_seed(seed)`) until the head loss in eval mode (no dropout) is <= target;
+    None if `max_steps` are not enough. Catalog: H3 (002 §4.4.3)."""
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    torch.manual_seed(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    for k in range(max_steps):
+        model.train()
+        opt.zero_grad()
+        head_loss(model(X), y, model.head).backward()
+        opt.step()
+        model.eval()
+        with torch.no_grad():
+            if float(head_loss(model(X), y, model.head)) <= target:
+                return k + 1
+    return None
+
+
+# ---- F22 -----------------------------------------------------------------------------------
+
+
+def sgd_escape(w0: float, slopes, indices, *, lr: float, h: float = 1.0, c: float = 0.3):
+    """`torch.optim.SGD(lr)` on R runs of the double well at once: run r's loss at step k is
+    `h (w_r^2 - 1)^2 + c w_r + s[indices[k, r]] w_r` (example `indices[k, r]`, slope s). The
+    runs' losses are summed, so each run gets its own gradient. Returns w (R,). Catalog: F22.
+    """
+    idx = torch.as_tensor(indices)
+    s = torch.as_tensor(slopes, dtype=torch.float64)
+    w = torch.full((idx.shape[1],), float(w0), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=lr)
+    for k in range(idx.shape[0]):
+        opt.zero_grad()
+        (h * (w * w - 1) ** 2 + c * w + s[idx[k]] * w).sum().backward()
+        opt.step()
+    return w.detach()
+
+
+# ---- I4 ------------------------------------------------------------------------------------
+
+
+def train_autoencoder_gd(params, X, sizes, activation: str, *, lr: float, steps: int):
+    """`torchref.autoencoders.Autoencoder(sizes, activation, output "identity", loss "mse")`
+    loaded with the scratch `params`, trained by `train_autoencoder` (`torch.optim.SGD(lr)`).
+    Returns `(model, history)`. Catalog: I4."""
+    ae = Autoencoder(sizes, activation=activation, output_activation="identity", loss="mse")
+    load_numpy_params(ae, params)
+    history = train_autoencoder(ae, torch.as_tensor(X), steps=steps, lr=lr)
+    return ae, torch.tensor(history, dtype=torch.float64)
+
+
+# ---- E11, E12, E13 -------------------------------------------------------------------------
+
+
+def stdp_window(dt: torch.Tensor, a_plus: float = 1.0, a_minus: float = 1.0,
+                tau_plus: float = 20.0, tau_minus: float = 20.0) -> torch.Tensor:
+    """Pair-based STDP window (`torch.where` of two exponentials), 0 at dt = 0. Catalog: E11."""
+    pos = a_plus * torch.exp(-dt.abs() / tau_plus)
+    neg = -a_minus * torch.exp(-dt.abs() / tau_minus)
+    return torch.where(dt > 0, pos, torch.where(dt < 0, neg, torch.zeros_like(dt)))
+
+
+def anti_hebbian_synapse(rate_pre: float, rate_post: float, w0: float = 1.0, lr: float = 0.1,
+                         steps: int = 20, rule: str = "anti-hebbian") -> torch.Tensor:
+    """`w <- clamp(w -+ lr r_pre r_post, min=0)` (anti-Hebbian: minus): path (steps+1,).
+
+    Catalog: E12 (003).
+    """
+    sign = -1.0 if rule == "anti-hebbian" else 1.0
+    w = torch.tensor(float(w0), dtype=torch.float64)
+    path = [w]
+    for _ in range(steps):
+        w = torch.clamp(w + sign * lr * rate_post * rate_pre, min=0.0)
+        path.append(w)
+    return torch.stack(path)
+
+
+def lif_rate(current: torch.Tensor, tau: float = 20.0, v_th: float = 1.0, t_ref: float = 2.0,
+             resistance: float = 1.0) -> torch.Tensor:
+    """LIF firing rate `1 / (t_ref + tau log(RI / (RI - v_th)))` above threshold, else 0.
+
+    Catalog: E13 (003).
+    """
+    drive = resistance * current
+    above = drive > v_th
+    safe = torch.where(above, drive, torch.full_like(drive, 2.0 * v_th))
+    rate = 1.0 / (t_ref + tau * torch.log(safe / (safe - v_th)))
+    return torch.where(above, rate, torch.zeros_like(drive))
+
+
+def firing_probability(current: torch.Tensor, theta: float = 1.0, sigma: float = 0.2):
+    """`Phi((I - theta) / sigma)` (`torch.special.ndtr`): P(fire) with a noisy threshold.
+
+    Catalog: E13 (003).
+    """
+    return torch.special.ndtr((current - theta) / sigma)
+
+
+__all__ += [
+    "weight_decay_path",
+    "quadratic_momentum_path",
+    "adam_steps",
+    "adaptive_generalization",
+    "minibatch_sgd",
+    "train_full_batch",
+    "steps_to_fit",
+    "sgd_escape",
+    "train_autoencoder_gd",
+    "stdp_window",
+    "anti_hebbian_synapse",
+    "lif_rate",
+    "firing_probability",
+]
+
+
+# ---- B12, F21 ------------------------------------------------------------------------------
+
+
+def hidden_layers(model: nn.Module) -> int:
+    """002's count: the hidden layers of a layered network, its `nn.Linear` layers but the last.
+
+    A network is deep, by 002 §4 and §4.1.1, when this is more than 1; the scratch side counts
+    000's way instead (`scratch.demonstrations.hidden_path_depth` on the module's connection
+    graph, `torchref.classic.connection_graph`), and the two agree. Catalog: B12 (000, 002).
+    """
+    return len(linear_layers(model)) - 1
+
+
+def global_minimum_vs_convexity(nets, X, ws=(0.0, 1.0, 10.0, 30.0)) -> dict:
+    """The F21 numbers by torch: the mean squared error of each 1-2-1 ReLU network of `nets`
+    (scratch params, loaded into `MLP([1, 2, 1], "relu", "regression")`) against the first
+    one's outputs at X, and `C(w)`, `C''(w)` of logistic regression on the separable pair
+    x = -1 (t = 0), x = 1 (t = 1) by `F.binary_cross_entropy_with_logits` and autograd twice.
+    Catalog: F21 (002). Returns `losses`, `separable_ce` [(w, C)], `separable_ce_curvature`.
+    """
+    X = torch.as_tensor(X)
+    models = [load_numpy_params(MLP([1, 2, 1], "relu", head="regression"), p) for p in nets]
+    with torch.no_grad():
+        y = models[0](X)
+        losses = [float(head_loss(m(X), y, "regression")) for m in models]
+    x = torch.tensor([-1.0, 1.0], dtype=torch.float64)
+    t = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    ce, curv = [], []
+    for w0 in ws:
+        w = torch.tensor(float(w0), dtype=torch.float64, requires_grad=True)
+        c = F.binary_cross_entropy_with_logits(w * x, t)
+        (g,) = torch.autograd.grad(c, w, create_graph=True)
+        (h,) = torch.autograd.grad(g, w)
+        ce.append((float(w0), c.item()))
+        curv.append(h.item())
+    return {"losses": losses, "separable_ce": ce, "separable_ce_curvature": min(curv)}
+
+
+__all__ += ["hidden_layers", "global_minimum_vs_convexity"]

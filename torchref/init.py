@@ -18,6 +18,7 @@ torch_default  (not in the notes)              nothing; nn.Linear's own kaiming_
 The notes' "Xavier" (std 1/sqrt(n_in)) is NOT `xavier_normal_`, whose std is
 sqrt(2/(n_in + n_out)) (Glorot & Bengio's fan average); the two agree only when n_in = n_out.
 kaiming_normal_ draws N(0, (gain/sqrt(fan_in))^2) with gain 1 for "linear", sqrt(2) for "relu".
+Erratum: docs/errata.md#g3-variance
 
 Torch built-ins that are the torch side of catalog IDs (`torchref.catalog` reads these):
 Catalog: G3 -> torch.nn.init:kaiming_normal_, torch.nn.init:normal_, torch.nn.init:uniform_
@@ -31,7 +32,7 @@ import math
 import torch
 from torch import nn
 
-from scratch.validation import Choice, check_init_scheme
+from scratch.validation import Choice, check_init_scheme, check_real_dtype, check_shape
 
 __all__ = ["SCHEMES", "init_weight_", "initialize"]
 
@@ -50,9 +51,9 @@ def init_weight_(
     Catalog: G3.
     """
     std = check_init_scheme(scheme, std, SCHEMES)
-    if weight.dim() != 2:
-        raise ValueError(f"weight must be (n_out, n_in), got shape {tuple(weight.shape)}")
-    n_in = weight.shape[1]
+    # scratch.init.init_weight's checks of its `shape` and `dtype`
+    _, n_in = check_shape("weight.shape", tuple(weight.shape), ndim=2)
+    check_real_dtype("weight", weight.dtype, weight.is_floating_point())
     if scheme == "zeros":
         return nn.init.zeros_(weight)
     if scheme == "normal":

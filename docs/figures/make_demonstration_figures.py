@@ -1,6 +1,7 @@
 """Regenerate the figures of docs/demonstrations.md from `scratch.demonstrations`.
 
-usage: python docs/figures/make_demonstration_figures.py   (from the repository root)
+usage: python docs/figures/make_demonstration_figures.py [NAME ...]   (from the repository root)
+       NAME is one of the figure functions below (b3, b7, ..., f22, b3_depth); none: all.
 
 Imports NumPy, matplotlib (Agg backend: no display needed) and `scratch` only. Every number
 drawn is computed by the same functions the tests check; nothing is typed in by hand.
@@ -127,7 +128,49 @@ def i5() -> None:
     plt.close(fig)
 
 
+def f22() -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    w = np.linspace(-1.6, 1.6, 400)
+    for ax, h in zip(axes, (1.0, 3.0), strict=True):
+        r = sd.sgd_escape(h=h)
+        ax.plot(w, sd.double_well(w, h)[0], "k", lw=2, label="L(w)")
+        ax.axvline(r["barrier"][0], color="gray", ls=":", lw=1)
+        ax2 = ax.twinx()
+        ax2.hist(r["final"], bins=np.linspace(-1.6, 1.6, 41), color="tab:orange", alpha=0.6,
+                 label="SGD end points (200 runs)")
+        ax2.set_yticks([])
+        ax.plot([r["gd_final"]], [sd.double_well(r["gd_final"], h)[0]], "o", color="tab:blue",
+                label="batch GD end point")
+        ax.set(title=f"h = {h:g}: barrier {r['barrier_height']:.2f}, T = {r['temperature']:.2f}, "
+                     f"{100 * r['fraction_global']:.0f} % escape", xlabel="w", ylim=(-0.5, 3))
+        ax.legend(loc="upper center", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(OUT / "f22_sgd_escape.png", dpi=110)
+    plt.close(fig)
+
+
+def b3_depth() -> None:
+    rows = sd.depth_sweep()
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for act, marker in (("sigmoid", "s"), ("tanh", "^"), ("relu", "o")):
+        depths = sorted({r["depth"] for r in rows if r["activation"] == act})
+        acc = [np.mean([r["test_accuracy"] for r in rows
+                        if r["activation"] == act and r["depth"] == d]) for d in depths]
+        ax.plot(depths, acc, marker=marker, label=act)
+    ax.axhline(rows[0]["majority_rate"], color="gray", ls=":", label="majority rate")
+    ax.set(title="circle set, width 16, 500 GD steps", xlabel="hidden layers",
+           ylabel="test accuracy (mean of 3 seeds)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(OUT / "b3_depth.png", dpi=110)
+    plt.close(fig)
+
+
+FIGURES = {f.__name__: f for f in (b3, b7, c11, d11, i5, f22, b3_depth)}
+
 if __name__ == "__main__":
-    for make in (b3, b7, c11, d11, i5):
-        make()
-        print("wrote", make.__name__)
+    for name in sys.argv[1:] or list(FIGURES):
+        if name not in FIGURES:
+            sys.exit(f"unknown figure {name!r}; valid: {', '.join(FIGURES)}")
+        FIGURES[name]()
+        print("wrote", name)

@@ -1,0 +1,7 @@
+"""`python -m torchref.verify`: see `torchref.verify.cli`."""
+
+import sys
+
+from torchref.verify.cli import main
+
+sys.exit(main())
