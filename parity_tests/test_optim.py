@@ -28,7 +28,13 @@ import pytest
 import torch
 
 import scratch.mlp as smlp
-from parity_tests.helpers import assert_close, to_numpy, to_torch, tol
+from parity_tests.helpers import (
+    assert_close,
+    record_passed_comparison,
+    to_numpy,
+    to_torch,
+    tol,
+)
 from scratch import optim as so
 from torchref import optim as to
 from torchref.mlp import MLP, load_numpy_params
@@ -365,6 +371,7 @@ def assert_runs_match(case: Case, problem: Problem, dtype, steps: int = STEPS, *
             np.testing.assert_allclose(
                 got, want, **kw, err_msg=f"{case.name} on {problem.name}: differs at step {k}"
             )
+        record_passed_comparison(got, want, dtype, rtol=kw["rtol"], atol=kw["atol"])
         n += 1
     assert n == steps
     return run
