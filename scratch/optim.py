@@ -130,8 +130,8 @@ def _gd(w, dw, lr, out=None):
     """`w - lr dw`, a new array or into `out`. In place (`out` is `w`: the classes' step) it is
     BLAS's axpy `w <- (-lr) dw + w` (`scratch.numpy_blas.axpy`): one pass over w and dw with no
     temporary, each entry rounded once, as torch.optim.SGD's `p.add_(g, alpha=-lr)` does it;
-    NumPy's `w - lr * dw` makes two passes and a parameter-sized temporary (twice the time:
-    docs/performance.md, case 2). Otherwise, or where BLAS cannot, NumPy's formula."""
+    NumPy's `w - lr * dw` makes two passes and a parameter-sized temporary (1.4-1.7x the
+    time: docs/performance.md, case 2). Otherwise, or where BLAS cannot, NumPy's formula."""
     if out is w and axpy(-lr, dw, w):
         return w
     return np.subtract(w, lr * dw, out=out)
