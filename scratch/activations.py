@@ -95,7 +95,7 @@ def neuron(x, w, b, activation: str = "sigmoid") -> np.ndarray:
     is the threshold unit of A1. PyTorch: `activation_module(nn.Linear(d, 1)(x))`, whose
     weight is stored as a (1, d) row (`linear.weight[0] == w`).
 
-    Shapes: x (d,) or (N, d); w (d,); b scalar. Returns () or (N,).
+    Shapes: x (d,) or (N, d); w (d,); b scalar. Returns () or (N,), in the dtype of x.
     """
     x = check_array("x", x, ndim=(1, 2))
     w = check_array("w", w, ndim=1)
@@ -105,7 +105,7 @@ def neuron(x, w, b, activation: str = "sigmoid") -> np.ndarray:
             f"x and w must agree on the input dimension, got x{x.shape} and w{w.shape}"
         )
     fn, _ = get_activation(activation)
-    return fn(x @ w + x.dtype.type(b))  # (N,) or ()
+    return fn(x @ w.astype(x.dtype, copy=False) + x.dtype.type(b))  # (N,) or (), x's dtype
 
 
 def threshold_neuron(x, w, b) -> np.ndarray:

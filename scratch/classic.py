@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from scratch.activations import sign_unit, step
+from scratch.activations import sign_unit, step, threshold_neuron
 from scratch.perceptron_trace import PerceptronResult, PerceptronRow, format_perceptron_trace
 from scratch.validation import (
     FINITE,
@@ -120,14 +120,7 @@ def btu(x, w, b) -> np.ndarray:
     `torchref.classic.BTU` (`nn.Linear` then `torchref.activations.Step`).
     Shapes: x (N, d) or (d,); w (d,); b scalar. Returns (N,) or (); the dtype of x.
     """
-    x = check_array("x", x, ndim=(1, 2))
-    w = check_array("w", w, ndim=1)
-    b = check_interval("b", b, FINITE)
-    if x.shape[-1] != w.shape[0]:
-        raise ValueError(
-            f"x and w must agree on the input dimension, got x{x.shape} and w{w.shape}"
-        )
-    return step(x @ w.astype(x.dtype) + x.dtype.type(b))
+    return threshold_neuron(x, w, b)  # the same unit as 000's (scratch.activations)
 
 
 def btu_layer(x, W, b) -> np.ndarray:

@@ -26,4 +26,4 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         if self.usage_error is not None:
             raise self.usage_error(message)
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}\n")
