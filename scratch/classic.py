@@ -40,6 +40,7 @@ from scratch.validation import (
     Choice,
     check_array,
     check_count,
+    check_dense_layer,
     check_interval,
     scalar_like,
 )
@@ -129,13 +130,7 @@ def btu_layer(x, W, b) -> np.ndarray:
     Catalog: A1, A9 (002 §4.1.3 "sign" units, 0/1 outputs). PyTorch: `nn.Linear` + `Step`.
     Shapes: x (N, d); W (H, d) (nn.Linear's layout); b (H,). Returns (N, H).
     """
-    x = check_array("x", x, ndim=2)
-    W = check_array("W", W, ndim=2)
-    b = check_array("b", b, ndim=1)
-    if W.shape[1] != x.shape[1] or b.shape[0] != W.shape[0]:
-        raise ValueError(
-            f"x (N, d), W (H, d) and b (H,) do not agree, got x{x.shape}, W{W.shape}, b{b.shape}"
-        )
+    x, W, b = check_dense_layer(x, W, b)
     return step(x @ W.T.astype(x.dtype) + b.astype(x.dtype))  # (N, H)
 
 
