@@ -133,7 +133,12 @@ def _instantiate(spec: dict):
 
 def build_module_and_data(wl: Workload):
     spec = wl.spec()
-    return _instantiate(spec["model"]), _instantiate(spec["data"])
+    module, dm = _instantiate(spec["model"]), _instantiate(spec["data"])
+    # The widths come from the data (`hidden_sizes`): build the network now, as the app's
+    # setup would, so that every setup starts from the same initial state.
+    dm.setup("fit")
+    module.fit_to_data(dm)
+    return module, dm
 
 
 class PermutationSampler(torch.utils.data.Sampler):

@@ -31,6 +31,7 @@ from scratch.validation import (
     Choice,
     check_array,
     check_count,
+    check_dense_layer,
     check_interval,
 )
 
@@ -95,7 +96,7 @@ def neuron(x, w, b, activation: str = "sigmoid") -> np.ndarray:
     is the threshold unit of A1. PyTorch: `activation_module(nn.Linear(d, 1)(x))`, whose
     weight is stored as a (1, d) row (`linear.weight[0] == w`).
 
-    Shapes: x (d,) or (N, d); w (d,); b scalar. Returns () or (N,).
+    Shapes: x (d,) or (N, d); w (d,); b scalar. Returns () or (N,), in the dtype of x.
     """
     x = check_array("x", x, ndim=(1, 2))
     w = check_array("w", w, ndim=1)
@@ -105,7 +106,7 @@ def neuron(x, w, b, activation: str = "sigmoid") -> np.ndarray:
             f"x and w must agree on the input dimension, got x{x.shape} and w{w.shape}"
         )
     fn, _ = get_activation(activation)
-    return fn(x @ w + x.dtype.type(b))  # (N,) or ()
+    return fn(x @ w.astype(x.dtype, copy=False) + x.dtype.type(b))  # (N,) or (), x's dtype
 
 
 def threshold_neuron(x, w, b) -> np.ndarray:
@@ -584,13 +585,7 @@ def dead_relu_units(x, W, b) -> np.ndarray:
     Catalog: A13 (002 §4.1.2: "with a bad weight initialization most neurons die").
     Shapes: x (N, d); W (H, d) (nn.Linear's layout); b (H,). Returns bool (H,).
     """
-    x = check_array("x", x, ndim=2)
-    W = check_array("W", W, ndim=2)
-    b = check_array("b", b, ndim=1)
-    if W.shape[1] != x.shape[1] or b.shape[0] != W.shape[0]:
-        raise ValueError(
-            f"x (N, d), W (H, d) and b (H,) do not agree, got x{x.shape}, W{W.shape}, b{b.shape}"
-        )
+    x, W, b = check_dense_layer(x, W, b)
     z = x @ W.T + b  # (N, H)
     return np.all(z <= 0, axis=0)
 

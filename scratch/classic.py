@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from scratch.activations import sign_unit, step
+from scratch.activations import sign_unit, step, threshold_neuron
 from scratch.perceptron_trace import PerceptronResult, PerceptronRow, format_perceptron_trace
 from scratch.validation import (
     FINITE,
@@ -40,6 +40,7 @@ from scratch.validation import (
     Choice,
     check_array,
     check_count,
+    check_dense_layer,
     check_interval,
     scalar_like,
 )
@@ -120,14 +121,7 @@ def btu(x, w, b) -> np.ndarray:
     `torchref.classic.BTU` (`nn.Linear` then `torchref.activations.Step`).
     Shapes: x (N, d) or (d,); w (d,); b scalar. Returns (N,) or (); the dtype of x.
     """
-    x = check_array("x", x, ndim=(1, 2))
-    w = check_array("w", w, ndim=1)
-    b = check_interval("b", b, FINITE)
-    if x.shape[-1] != w.shape[0]:
-        raise ValueError(
-            f"x and w must agree on the input dimension, got x{x.shape} and w{w.shape}"
-        )
-    return step(x @ w.astype(x.dtype) + x.dtype.type(b))
+    return threshold_neuron(x, w, b)  # the same unit as 000's (scratch.activations)
 
 
 def btu_layer(x, W, b) -> np.ndarray:
@@ -136,13 +130,7 @@ def btu_layer(x, W, b) -> np.ndarray:
     Catalog: A1, A9 (002 §4.1.3 "sign" units, 0/1 outputs). PyTorch: `nn.Linear` + `Step`.
     Shapes: x (N, d); W (H, d) (nn.Linear's layout); b (H,). Returns (N, H).
     """
-    x = check_array("x", x, ndim=2)
-    W = check_array("W", W, ndim=2)
-    b = check_array("b", b, ndim=1)
-    if W.shape[1] != x.shape[1] or b.shape[0] != W.shape[0]:
-        raise ValueError(
-            f"x (N, d), W (H, d) and b (H,) do not agree, got x{x.shape}, W{W.shape}, b{b.shape}"
-        )
+    x, W, b = check_dense_layer(x, W, b)
     return step(x @ W.T.astype(x.dtype) + b.astype(x.dtype))  # (N, H)
 
 

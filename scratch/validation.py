@@ -31,6 +31,7 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = [
+    "check_dense_layer",
     "ParameterTypeError",
     "Interval",
     "Choice",
@@ -572,6 +573,19 @@ def all_finite(arr: np.ndarray) -> bool:
         if arr.flags.c_contiguous and math.isfinite(np.vdot(arr, arr)):
             return True
     return bool(np.isfinite(arr).all())
+
+
+def check_dense_layer(x, W, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A layer's batch x (N, d), weight W (H, d) (nn.Linear's layout) and bias b (H,):
+    each a finite real array of that rank, their widths agreeing. Returns them checked."""
+    x = check_array("x", x, ndim=2)
+    W = check_array("W", W, ndim=2)
+    b = check_array("b", b, ndim=1)
+    if W.shape[1] != x.shape[1] or b.shape[0] != W.shape[0]:
+        raise ValueError(
+            f"x (N, d), W (H, d) and b (H,) do not agree, got x{x.shape}, W{W.shape}, b{b.shape}"
+        )
+    return x, W, b
 
 
 def check_same_shape(name_a: str, a, name_b: str, b) -> None:

@@ -24,7 +24,6 @@ Status: covered = scratch, torch and tests all present; partial = some; missing 
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import re
@@ -33,6 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from torchref.catalog_data import ROWS
+from torchref.command_line import OneLineParser
 
 __all__ = [
     "Entry", "Tag", "CATALOG", "TAGS", "by_id", "main", "problems", "parse_tag", "docstring_tags",
@@ -278,7 +278,7 @@ def _details(e: Entry) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m torchref.catalog",
         description="Which formula of the notes is implemented, by what, proven by which tests.",
     )

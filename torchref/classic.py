@@ -20,7 +20,6 @@ Catalog: E8 -> torch.nn.functional:relu
 
 from __future__ import annotations
 
-import argparse
 import graphlib
 import itertools
 import sys
@@ -33,6 +32,7 @@ from torch import nn
 from scratch.perceptron_trace import PerceptronResult, PerceptronRow, format_perceptron_trace
 from scratch.validation import POSITIVE, Choice, check_count, check_int, check_interval
 from torchref.activations import SignUnit, Step
+from torchref.command_line import OneLineParser
 
 __all__ = [
     "BTU",
@@ -426,7 +426,7 @@ MAX_CLI_EPOCHS = 10_000
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m torchref.classic {perceptron-and,perceptron-xor} [--max-epochs N] [--rows K]`."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m torchref.classic",
         description="Perceptron traces of the notes (003): one row per presentation.",
     )

@@ -11,18 +11,19 @@ every test passed; 1 written but some test failed (the site shows which); 2 bad 
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from torchref.command_line import OneLineParser
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "build" / "report"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m torchref.report",
         description="Run the parity suite with --parity-record and write the parity report: "
         "per catalog ID the formula, both implementations and the error measured.",

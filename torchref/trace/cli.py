@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from torchref.command_line import OneLineParser
 from torchref.trace import graph, linear, mlp, optimizer, perceptron
 from torchref.trace.check import WRONG, Cell, check, render_cells, summary
 from torchref.trace.core import Trace, dumps, wrap
@@ -116,13 +117,9 @@ def _report(trace: Trace, cells: list[Cell] | None, decimals: int, check_name: s
     return text, doc, rc
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line and exit status 2, not argparse's usage block
-        raise TraceInputError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = OneLineParser(
+        usage_error=TraceInputError,
         prog="python -m torchref.trace",
         description="Every intermediate quantity of the notes' algorithms for your network and "
         "numbers, computed by scratch and cross-checked with torch autograd; --check marks a "

@@ -19,6 +19,7 @@ import textwrap
 from collections.abc import Sequence
 
 from scratch import graph
+from torchref.command_line import OneLineParser
 from torchref.verify import ATOL, RTOL, VerifyError, check, parse_value, to_dot
 from torchref.verify.engines import no_cyclic_gc
 from torchref.verify.language import FUNCTIONS, OPERATORS
@@ -69,13 +70,9 @@ def language_help() -> str:
     return "\n".join(lines)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line and exit code 2, not argparse's usage block
-        raise VerifyError(message)
-
-
 def _build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = OneLineParser(
+        usage_error=VerifyError,
         prog="python -m torchref.verify",
         description="Evaluate an expression with scratch.graph and torch autograd side by side "
         "and check hand-derived derivatives (of variables or of --let intermediates).",
