@@ -5,6 +5,5 @@ docstring gives the formula as the notes write it, its catalog ID and seed secti
 PyTorch differs. Modules: activations, losses, graph, backprop, mlp, gradcheck, optim,
 schedules, normalization, dropout, init, preprocessing, augment, ensemble, classic,
 autoencoders; validation holds the argument checks shared with torchref; allocator holds an
-opt-in malloc setting (importing scratch changes nothing in the process); numpy_blas calls
-the OpenBLAS NumPy's wheels bundle for the one update NumPy has no function for (axpy).
+opt-in malloc setting (importing scratch changes nothing in the process).
 """

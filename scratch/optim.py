@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scratch.numpy_blas import axpy
 from scratch.validation import (
     BETA,
     EPSILON,
@@ -127,13 +126,6 @@ def _check_rule(**arrays) -> list[np.ndarray]:
 
 
 def _gd(w, dw, lr, out=None):
-    """`w - lr dw`, a new array or into `out`. In place (`out` is `w`: the classes' step) it is
-    BLAS's axpy `w <- (-lr) dw + w` (`scratch.numpy_blas.axpy`): one pass over w and dw with no
-    temporary, each entry rounded once, as torch.optim.SGD's `p.add_(g, alpha=-lr)` does it;
-    NumPy's `w - lr * dw` makes two passes and a parameter-sized temporary (1.4-1.7x the
-    time: docs/performance.md, case 2). Otherwise, or where BLAS cannot, NumPy's formula."""
-    if out is w and axpy(-lr, dw, w):
-        return w
     return np.subtract(w, lr * dw, out=out)
 
 
@@ -188,16 +180,6 @@ def l1_update(w: np.ndarray, dw: np.ndarray, *, lr: float, lam: float) -> np.nda
 
 
 def _momentum(w, dw, m, lr, mu, out=None):
-    """`m <- mu m - lr dw`, `w <- w + m` (F9, F10). In place (`out` is `(w, m)`) without
-    temporaries: `m *= mu`, then two axpys where BLAS can (see `_gd`), else NumPy's `-=`, `+=`
-    on the scaled `m` (the same roundings as the formula written out)."""
-    if out is not None and out[0] is w and out[1] is m:
-        np.multiply(m, mu, out=m)
-        if not axpy(-lr, dw, m):
-            m -= lr * dw
-        if not axpy(1.0, m, w):
-            w += m
-        return w, m
     w_out, m_out = (None, None) if out is None else out
     m = np.subtract(mu * m, lr * dw, out=m_out)
     return np.add(w, m, out=w_out), m
