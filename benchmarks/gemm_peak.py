@@ -13,7 +13,11 @@ Per dtype (and in full mode per OpenBLAS kernel set, as case 1), interleaved in 
                             `mlp_backward` (`x W^T`, `dz^T x`, `dz W`);
   product i                 each product of `step_gemms` alone, at its own shape.
 The machine's peak for a dtype is the faster of the two square GEMMs (numpy's OpenBLAS or
-torch's MKL, whichever wins on this CPU; `peak_used` says which). The step's FLOPs are its
+torch's MKL, whichever wins on this CPU; `peak_used` says which).
+With more than one thread, each row's products are timed again on one thread, interleaved with
+NumPy's square GEMM on one thread in a pool of their own (`products[i]["fraction_of_peak_one_
+thread"]`): a product that holds its fraction on one thread and loses it on more is bounded by
+how OpenBLAS splits it over the threads, not by its kernel at that shape. The step's FLOPs are its
 matrix products only, counted exactly (`workloads.step_flops`); element-wise work is not
 counted, so it lowers the achieved GFLOP/s as any other overhead does.
 """
@@ -96,6 +100,31 @@ def measure(pool: WorkerPool, dtype, n: int, cfg, suffix: str = "") -> Row:
     )
 
 
+def one_thread_fractions(dtype, n: int, cfg, env: dict | None) -> list[float]:
+    """Each product of the step alone against NumPy's n x n GEMM, all on one thread, in a pool
+    of their own, interleaved: the fraction of the one-thread peak each reaches at its shape."""
+    spec = shape_spec(TARGET_SHAPE, dtype)
+    products = product_labels(TARGET_SHAPE)
+    keys = {"peak": ("numpy_gemm", {"n": n, "dtype": spec["dtype"]})}
+    for i, (label, _) in enumerate(products):
+        keys[label] = ("step_gemms", {**spec, "index": i})
+    with WorkerPool(1, env=env) as pool:
+        for key, (kind, sp) in keys.items():
+            pool.build(key, kind, "numpy", sp)
+        raw, _ = pool.interleaved(list(keys), repeats=cfg.repeats, warmup=cfg.warmup,
+                                  sample_s=cfg.sample_s)
+    med = {k: float(np.median(v)) for k, v in raw.items()}
+    return [flops / (2 * n**3) * med["peak"] / med[label] for label, flops in products]
+
+
+def _add_one_thread(row: Row, dtype, n: int, cfg, env: dict | None = None) -> Row:
+    if cfg.threads > 1:
+        for p, f in zip(row.extra["products"], one_thread_fractions(dtype, n, cfg, env),
+                        strict=True):
+            p["fraction_of_peak_one_thread"] = f
+    return row
+
+
 def run(cfg) -> dict:
     n = QUICK_GEMM_N if cfg.quick else GEMM_N
     rows = []
@@ -103,15 +132,22 @@ def run(cfg) -> dict:
         default_arch = pool.blas_architecture()
         for dtype in (np.float32, np.float64):
             rows.append(measure(pool, dtype, n, cfg))
+    for row, dtype in zip(rows, (np.float32, np.float64), strict=True):
+        _add_one_thread(row, dtype, n, cfg)
     for core in [] if cfg.quick else other_coretypes(default_arch):
-        with WorkerPool(cfg.threads, env={"OPENBLAS_CORETYPE": core}) as pool:
-            for dtype in (np.float32, np.float64):
-                rows.append(measure(pool, dtype, n, cfg, f", OpenBLAS {core} kernels"))
+        env = {"OPENBLAS_CORETYPE": core}
+        with WorkerPool(cfg.threads, env=env) as pool:
+            core_rows = [measure(pool, dtype, n, cfg, f", OpenBLAS {core} kernels")
+                         for dtype in (np.float32, np.float64)]
+        for row, dtype in zip(core_rows, (np.float32, np.float64), strict=True):
+            rows.append(_add_one_thread(row, dtype, n, cfg, env))
     return case_result(
         TITLE, rows,
         notes=f"Peak = the faster of numpy and torch on a {n}x{n} square GEMM, same dtype and "
               f"threads, each in its own worker process. Target: scratch step >= {TARGET:.0%} "
-              f"of peak on {TARGET_SHAPE.name} b{TARGET_SHAPE.batch}. OpenBLAS picked "
+              f"of peak on {TARGET_SHAPE.name} b{TARGET_SHAPE.batch}. With more than one "
+              "thread, each product is also timed on one thread against the one-thread GEMM "
+              "(JSON: fraction_of_peak_one_thread). OpenBLAS picked "
               f"{default_arch} kernels by itself.",
         default_blas_architecture=default_arch,
     )

@@ -64,6 +64,8 @@ def _lines_gemm(case: dict) -> list[list[str]]:
         out.append(["2 fraction of peak", row["name"], measured,
                     f"scratch step {_fmt_ratio(main)} of peak{extra}", tgt, met])
         per = "; ".join(f"{p['label'].split(' (')[0]} {p['fraction_of_peak']:.0%}"
+                        + (f" (1 thread {p['fraction_of_peak_one_thread']:.0%})"
+                           if "fraction_of_peak_one_thread" in p else "")
                         for p in row["extra"]["products"])
         out.append(["2 fraction of peak", row["name"] + ", each product alone",
                     per, "of peak, each at its shape", "", ""])

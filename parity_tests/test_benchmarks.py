@@ -208,3 +208,48 @@ def test_startup_phases_of_the_readme_command_are_ordered_and_add_up(tmp_path):
     parts = r["to_first_step"] + r["training"] + r["after_training"]
     assert parts == pytest.approx(r["command"], rel=1e-9)
     assert "lightning_app.cli" in r["modules_at_first_step"]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_case_2_adds_each_products_one_thread_fraction_only_when_it_ran_on_more(
+        monkeypatch, threads):
+    # With 2 threads each product also gets its fraction of the one-thread peak (the thread
+    # split's cost is the difference), in the order of the products, and the table shows it;
+    # on one thread the row already is that measurement and nothing is added.
+    import types
+
+    import numpy as np
+
+    from benchmarks import gemm_peak, report
+    from benchmarks.workloads import TARGET_SHAPE, product_labels
+
+    labels = [label for label, _ in product_labels(TARGET_SHAPE)]
+    fake = [0.5 + i / 100 for i in range(len(labels))]
+    seen = []
+
+    def one_thread_fractions(dtype, n, cfg, env):
+        seen.append((np.dtype(dtype).name, n, env))
+        return fake
+
+    monkeypatch.setattr(gemm_peak, "one_thread_fractions", one_thread_fractions)
+    row = Row("r", "s/call", {"a": [1.0]},
+              extra={"products": [{"label": lb, "fraction_of_peak": 0.9} for lb in labels]})
+    cfg = types.SimpleNamespace(threads=threads)
+    gemm_peak._add_one_thread(row, np.float64, 512, cfg, {"OPENBLAS_CORETYPE": "Haswell"})
+    got = [p.get("fraction_of_peak_one_thread") for p in row.extra["products"]]
+    if threads == 1:
+        assert got == [None] * len(labels) and seen == []
+        return
+    assert got == fake
+    assert seen == [("float64", 512, {"OPENBLAS_CORETYPE": "Haswell"})]
+    per = report._lines_gemm({"rows": [{
+        "name": "r", "params": {"gemm_n": 512},
+        "extra": {"gflops": dict.fromkeys(("scratch_step", "torch_step", "numpy_gemm",
+                                           "torch_gemm"), 1.0),
+                  "peak_used": "numpy_gemm", "products": row.extra["products"]},
+        "ratios": [{"name": n, "value": 0.8}
+                   for n in ("scratch step / peak", "step GEMMs alone / peak",
+                             "step GEMMs, batch-first layout / peak", "torch step / peak")],
+    }]})[1][2]
+    assert f"{labels[0].split(' (')[0]} 90% (1 thread 50%)" in per
+    assert per.count("(1 thread ") == len(labels)

@@ -80,6 +80,42 @@ def test_check_array_promotes_ints_keeps_float32_and_rejects_nonfinite_or_wrong_
         check_array("x", np.array(["a"]))
 
 
+_LAYOUTS = {
+    "C": lambda a: a,
+    "F": np.asfortranarray,
+    "strided": lambda a: np.repeat(a, 2, axis=-1)[..., ::2],  # neither C nor F contiguous
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("layout", sorted(_LAYOUTS))
+@pytest.mark.parametrize("shape", [(0,), (1,), (7,), (33, 65), (300, 257)], ids=str)
+def test_all_finite_answers_as_isfinite_all_for_every_bad_entry_and_overflowing_values(
+    rng, dtype, layout, shape
+):
+    # all_finite reads a BLAS dot x.x where it can: every position a NaN or inf may take
+    # (first, last, the tail past the vector width, random) must make it False, and finite
+    # values whose squares overflow (x.x = inf) must still come out True.
+    big = np.finfo(dtype).max / 4  # finite, its square is inf
+    base = rng.normal(size=shape).astype(dtype)
+    n = base.size
+    positions = sorted({0, n - 1, max(n - 3, 0), n // 2, int(rng.integers(max(n, 1)))}) if n else []
+    cases = [base, np.full(shape, big, dtype)]
+    for pos in positions:
+        for bad in (np.nan, np.inf, -np.inf):
+            a = base.copy()
+            a.flat[pos] = bad
+            cases.append(a)
+    for a in cases:
+        a = _LAYOUTS[layout](a)
+        assert a.shape == tuple(shape)
+        assert V.all_finite(a) == bool(np.isfinite(a).all())
+    if n > 1:  # an overflowing array with one NaN: the fallback scan finds it
+        a = np.full(shape, big, dtype)
+        a.flat[positions[-1]] = np.nan
+        assert not V.all_finite(_LAYOUTS[layout](a))
+
+
 def test_check_same_shape_refuses_what_numpy_would_broadcast():
     expected = r"y_hat and y must have the same shape, got y_hat\(3, 1\) and y\(3,\)"
     with pytest.raises(ValueError, match=expected):

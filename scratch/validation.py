@@ -80,6 +80,7 @@ __all__ = [
     "check_target_shape",
     "check_row_sums",
     "check_array",
+    "all_finite",
     "check_same_shape",
     "check_param_lists",
     "check_probabilities",
@@ -379,6 +380,8 @@ def check_rng(rng, name: str = "rng") -> np.random.Generator:
 
 def shape_of(x) -> tuple[int, ...]:
     """The shape of an array, a tensor or a nested sequence, as a plain tuple of ints."""
+    if type(x) is np.ndarray:  # already a tuple of ints (the optimizers' every step)
+        return x.shape
     shape = x.shape if hasattr(x, "shape") else np.shape(x)
     return tuple(int(n) for n in shape)
 
@@ -527,22 +530,49 @@ def check_array(
     Integers and booleans are promoted to float64; float32/float64 are kept as they come,
     so float32 parity tests stay float32.
     """
-    try:
-        arr = np.asarray(x, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise ParameterTypeError(
-            f"{name} must be array-like of numbers, got {type(x).__name__}"
-        ) from exc
-    if arr.dtype.kind in "biu":
-        arr = arr.astype(np.float64)
-    check_real_dtype(name, arr.dtype, arr.dtype.kind == "f")
+    if type(x) is np.ndarray and dtype is None and x.dtype.kind == "f":
+        arr = x  # what the conversion below returns for it, without the calls
+    else:
+        try:
+            arr = np.asarray(x, dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise ParameterTypeError(
+                f"{name} must be array-like of numbers, got {type(x).__name__}"
+            ) from exc
+        if arr.dtype.kind in "biu":
+            arr = arr.astype(np.float64)
+        check_real_dtype(name, arr.dtype, arr.dtype.kind == "f")
     if ndim is not None:
         check_ndim(name, arr.shape, ndim)
     if not allow_empty:
         check_not_empty(name, arr.shape)
-    if finite and not np.isfinite(arr).all():
+    if finite and not all_finite(arr):
         check_finite_count(name, int(arr.size - np.count_nonzero(np.isfinite(arr))))
     return arr
+
+
+_DOT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes BLAS has a dot for
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    """True iff every entry of the floating array `arr` is finite (no NaN, no +-inf).
+
+    The same answer as `np.isfinite(arr).all()`, in one pass that reads `arr` once and
+    allocates nothing: `x . x = sum_i x_i^2` (a BLAS dot product, which OpenBLAS runs
+    threaded) is finite iff every x_i is, unless it overflows. A NaN or inf entry makes a
+    square NaN or inf, and a sum of squares (never negative) cannot cancel it; but entries
+    above sqrt(float max) (1e154 in float64, 1e19 in float32) are finite and still make the
+    sum inf. So a finite sum settles it, and a non-finite one falls back to the exact
+    element-wise test. Measured on the training step's arrays (docs/performance.md, case 2):
+    25-50% less time than `isfinite(...).all()`, which writes a boolean array and then
+    reads it. float16, longdouble and non-contiguous arrays take the element-wise test.
+    """
+    if arr.dtype in _DOT_DTYPES:
+        if not arr.flags.c_contiguous and arr.flags.f_contiguous:
+            arr = arr.T  # C order, same entries: vdot would copy an F-ordered array
+        if arr.flags.c_contiguous and math.isfinite(np.vdot(arr, arr)):
+            return True
+    return bool(np.isfinite(arr).all())
 
 
 def check_dense_layer(x, W, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
