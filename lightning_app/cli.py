@@ -51,7 +51,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from lightning_app import runs
+from lightning_app import board, runs
 from lightning_app.callbacks import FiniteLossGuard, NonFiniteLossError
 from lightning_app.checkpointing import ExactResume, RunCheckpoint
 from lightning_app.checks import InputError
@@ -167,7 +167,9 @@ class AppCLI(LightningCLI):
             "core); 1 is fastest for small MLPs and on a busy machine",
         )
         parser.set_defaults(
-            {"trainer.plugins": [{"class_path": "lightning_app.checkpointing.AtomicCheckpointIO"}]}
+            {"trainer.plugins": [{"class_path": "lightning_app.checkpointing.AtomicCheckpointIO"}],
+             # Lightning's no-op profiler without its per-hook cost (lightning_app.profiler).
+             "trainer.profiler": {"class_path": "lightning_app.profiler.QuietProfiler"}}
         )
 
     # -- before anything is built: which checkpoint, which run folder
@@ -610,15 +612,7 @@ def _has_test_data(datamodule) -> bool:
 
 
 def _metric_line(trainer) -> str:
-    metrics = trainer.callback_metrics
-    parts = []
-    for key in ("test_acc", "test_mse", "test_loss", "val_acc", "val_loss"):
-        if key in metrics:
-            value = float(metrics[key])
-            parts.append(f"{key.replace('_', ' ')}: {value:.4f}")
-            if key.startswith("test") and key != "test_loss":
-                break
-    return "final " + ", ".join(parts) if parts else ""
+    return board.final_metrics_line(trainer.callback_metrics)
 
 
 def _tensorboard_lines(trainer) -> list[str]:
