@@ -33,6 +33,7 @@ CASES = {
     "suite_cost": "benchmarks.suite_cost",
     "gpu": "benchmarks.gpu",
     "startup": "benchmarks.startup",
+    "verify_size": "benchmarks.verify_size",
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -180,6 +180,19 @@ def _lines_startup(case: dict) -> list[list[str]]:
     return out
 
 
+def _lines_verify(case: dict) -> list[list[str]]:
+    out = []
+    for row in case["rows"]:
+        m = row["median"]
+        timed = ", ".join(f"{k} {_t(v)}" for k, v in m.items() if k != "loop")
+        for r in row["ratios"]:
+            tgt, met = _target(r)
+            out.append(["8 verify size", row["name"] if r is row["ratios"][0] else "",
+                        f"{timed}; loop {_t(m['loop'])}" if r is row["ratios"][0] else "",
+                        f"{r['name']} {_fmt_ratio(r)}", tgt, met])
+    return out
+
+
 RENDER = {
     "mlp_step": _lines_mlp_step,
     "gemm_peak": _lines_gemm,
@@ -188,9 +201,10 @@ RENDER = {
     "suite_cost": _lines_suite,
     "gpu": _lines_gpu,
     "startup": _lines_startup,
+    "verify_size": _lines_verify,
 }
 NUMBER = {"mlp_step": 1, "gemm_peak": 2, "lightning_loop": 3, "time_to_accuracy": 4,
-          "suite_cost": 5, "gpu": 6, "startup": 7}
+          "suite_cost": 5, "gpu": 6, "startup": 7, "verify_size": 8}
 
 
 def table_lines(result: dict) -> list[list[str]]:

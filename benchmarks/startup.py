@@ -44,7 +44,11 @@ def run_once(workdir: Path, importtime: bool = False) -> dict:
     cmd = fit_command(root, PROBE)
     if importtime:
         cmd[1:1] = ["-X", "importtime"]
-    env = {**os.environ, ENV: str(probe)}
+    # The probe callback lives in `benchmarks`, which is not an installed package: the
+    # command runs in a temporary folder, so the repository root goes on its path.
+    root_dir = str(Path(__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (root_dir, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, ENV: str(probe), "PYTHONPATH": path}
     t0 = time.time()
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=900, env=env)
     end = time.time()

@@ -7,6 +7,7 @@ Imports lightning and the app's modules (which import torchref); of scratch, non
     python -m lightning_app fit --config mlp_digits --ckpt_path last   # resume the latest run
     python -m lightning_app test --config mlp_digits    # test the newest trained weights
     python -m lightning_app fit --config mlp_digits --print_config
+    torchref-train fit --config xor                     # the same command, installed script
 
 What it adds to LightningCLI:
 - `fit`/`validate`/`test`/`predict` without `--config` use the default config (mlp_digits);
@@ -22,8 +23,17 @@ What it adds to LightningCLI:
   is given, the checkpoint's model settings, and log into its run folder.
 - A flag given on the command line wins over the config: one checkpoint trigger replaces the
   config's other one, `--trainer.enable_progress_bar false` drops the config's bar.
-- After `fit`, the final weights are tested (`--test_after_fit false` to skip), and the CLI
-  prints the test metric, the last checkpoint and the `tensorboard --logdir ...` command.
+- After `fit`, the final weights are tested (`--test_after_fit false` to skip; `--test_weights
+  best`: the checkpoint with the best validation loss), and the CLI prints the test metric,
+  the last checkpoint and the `tensorboard --logdir ...` command.
+- The user's data: a run on a data file is named after it (`logs/wine/`) unless the logger's
+  name is typed or set by the user's own config; `hidden_sizes` lets the data decide the
+  input and output widths; `validate`/`test`/`predict` use the checkpoint's data settings
+  unless `--data` is given; `predict --data.predict_path new.csv` writes `predictions.csv`
+  into the run's folder.
+- The console: `lightning_app.progress.AppProgressBar` (loss and validation metric; summary
+  lines when stdout is not a terminal) replaces Lightning's default bar; the stages of a
+  staged model print Lightning's start-up lines once, not once per stage.
 - A model with stages (`StackedAutoencoderModule`) is fitted stage after stage, each stage a
   separate Trainer run logged under the run's directory (see `fit`).
 - Bad input (a flag, a config value, a data file, an unwritable or full disk) ends the
@@ -34,6 +44,8 @@ What it adds to LightningCLI:
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shlex
 import shutil
@@ -42,12 +54,13 @@ import sys
 import threading
 import warnings
 from pathlib import Path
+from typing import Literal
 
 import torch
 from jsonargparse import ArgumentError, Namespace
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import LightningDataModule, LightningModule
-from lightning.pytorch.callbacks import ProgressBar
+from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -57,20 +70,55 @@ from lightning_app.checkpointing import ExactResume, RunCheckpoint
 from lightning_app.checks import InputError
 from lightning_app.data import compute_dtype
 from lightning_app.failures import as_input_error, input_error_line, parse_error_line
+from lightning_app.predictions import write_predictions
+from lightning_app.progress import AppProgressBar, metric_value
+from lightning_app.twin import add_twin_argument, attach_twin, check_twin
 
-# Lightning 2.6's own pytree helper trips a torch deprecation on every run; it is not
-# actionable by our users, so keep it out of their console.
-warnings.filterwarnings(
-    "ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning
-)
 
-__all__ = ["AppCLI", "CONFIG_DIR", "DEFAULT_CONFIG", "main", "resolve_config"]
+def quiet_known_warnings() -> None:
+    """Keep two warnings that say nothing to the app's users out of their console."""
+    # Lightning 2.6's own pytree helper trips a torch deprecation on every run.
+    warnings.filterwarnings(
+        "ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+        category=FutureWarning,
+    )
+    # Lightning warns when an epoch has fewer batches than `log_every_n_steps` (xor: 4, the
+    # 8-3-8 encoder: 1, a small user file). It concerns `self.log(on_step=True)`, which the
+    # app does not use: the epoch mean is logged every epoch and the step loss every
+    # `log_every_n_steps` optimizer steps, counted across epochs (AppModule.training_step).
+    warnings.filterwarnings(
+        "ignore", message=r"The number of training batches \(\d+\) is smaller than the "
+        r"logging interval"
+    )
+
+
+__all__ = [
+    "AppCLI", "CONFIG_DIR", "DEFAULT_CONFIG", "command_name", "main", "quiet_known_warnings",
+    "resolve_config",
+]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "mlp_digits.yaml"
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 TRIGGERS = ("every_n_train_steps", "every_n_epochs", "train_time_interval")
 EXIT_INPUT, EXIT_NAN, EXIT_INTERRUPT = 2, 1, 130
+# What `--test_weights best` ranks checkpoints by when `--checkpoint.monitor` is not given.
+BEST_MONITOR = "val_loss"
+# A process whose launcher (torchrun, SLURM's srun, Lightning's own) gave it a nonzero one of
+# these is not rank 0, which alone creates the run's folder.
+_RANK_VARIABLES = ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID")
+# Lightning's start-up lines (devices, the logger tip) come through this logger.
+_LIGHTNING_INFO = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+
+
+def command_name(argv0: str | None = None) -> str:
+    """How the user started the app, for usage texts and hints: `python -m lightning_app`
+    (argv[0] is its __main__.py) or the installed script (`torchref-train`)."""
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    name = Path(argv0).name
+    if not name or name in ("__main__.py", "-c") or name.endswith(".py"):
+        return "python -m lightning_app"
+    return name
 
 
 class Session:
@@ -89,6 +137,14 @@ class Session:
         """True if `--key` was typed on the command line (not only set by a config)."""
         flag = f"--{key}"
         return any(a == flag or a.startswith(flag + "=") for a in self.argv)
+
+    def shipped_config(self) -> bool:
+        """True if every config file of the command is one of the app's shipped configs
+        (the default config counts), so the run's name is the app's, not the user's."""
+        configs = [self.argv[i + 1] for i, a in enumerate(self.argv[:-1])
+                   if a in ("--config", "-c")]
+        configs += [a.split("=", 1)[1] for a in self.argv if a.startswith("--config=")]
+        return all(Path(c).resolve().parent == CONFIG_DIR for c in configs)
 
     def created_folder(self, folder: Path) -> None:
         """Remember `folder` (about to be made by the logger) and its parents that do not
@@ -135,7 +191,7 @@ class AppCLI(LightningCLI):
         kwargs.setdefault("save_config_callback", _SaveConfig)
         # Parse errors raise (main prints one line) instead of printing the whole usage.
         quiet = {"exit_on_error": False}
-        kwargs.setdefault("parser_kwargs", {"exit_on_error": False,
+        kwargs.setdefault("parser_kwargs", {"exit_on_error": False, "prog": command_name(),
                                             **{s: dict(quiet) for s in SUBCOMMANDS}})
         super().__init__(
             model_class=LightningModule,
@@ -157,6 +213,12 @@ class AppCLI(LightningCLI):
             help="after fit, test the final weights and print the test metric",
         )
         parser.add_argument(
+            "--test_weights", type=Literal["final", "best"], default="final",
+            help="the weights the test after fit uses: the final ones, or the checkpoint with "
+            f"the best validation metric (--checkpoint.monitor, default {BEST_MONITOR}; the "
+            "candidates are the checkpoints written, see --checkpoint.every_n_epochs)",
+        )
+        parser.add_argument(
             "--allow_model_changes", type=bool, default=False,
             help="resume (fit --ckpt_path) although the model settings differ from the "
             "checkpoint's; changed optimizer settings start a fresh optimizer and schedule",
@@ -171,6 +233,7 @@ class AppCLI(LightningCLI):
              # Lightning's no-op profiler without its per-hook cost (lightning_app.profiler).
              "trainer.profiler": {"class_path": "lightning_app.profiler.QuietProfiler"}}
         )
+        add_twin_argument(parser)
 
     # -- before anything is built: which checkpoint, which run folder
     def _parse_ckpt_path(self) -> None:
@@ -178,6 +241,7 @@ class AppCLI(LightningCLI):
         if subcommand not in SUBCOMMANDS:
             return
         cfg = self.config[subcommand]
+        self._name_after_data(cfg)
         layout = _layout_of(cfg)
         if layout.root is not None:
             removed = runs.remove_stale_temp_files(
@@ -209,6 +273,51 @@ class AppCLI(LightningCLI):
             self._report_model_settings(cfg, chosen)
             self._log_into(cfg, chosen.path, chosen.checkpoint)
             super()._parse_ckpt_path()  # the model is built from the checkpoint's settings
+            self._data_from_checkpoint(subcommand, chosen)
+
+    def _name_after_data(self, cfg) -> None:
+        """A run on the user's data file is named after it (`logs/wine/version_0`), not after
+        the shipped config it borrowed (`mlp_digits`), unless the user names it: the logger's
+        name typed, or set by the user's own config."""
+        logger = cfg.trainer.get("logger")
+        data = cfg.get("data")
+        path = data.get("init_args", {}).get("path") if data is not None else None
+        if not path or not _is_tensorboard(logger):
+            return
+        if self.session.given("trainer.logger.init_args.name") or self.session.given(
+                "trainer.logger.name") or not self.session.shipped_config():
+            return
+        logger.init_args.name = Path(str(path)).stem
+
+    def _data_from_checkpoint(self, subcommand: str, chosen: runs.Candidate) -> None:
+        """validate/test/predict evaluate on the data the checkpoint was trained on (its
+        class and settings), unless `--data` names other data; data settings typed on the
+        command line (e.g. `--data.predict_path`) still apply."""
+        saved = dict(chosen.checkpoint.get("datamodule_hyper_parameters") or {})
+        saved.pop("_instantiator", None)
+        class_path = saved.pop("_class_path", None)
+        if class_path is None or self.session.given("data") or self.session.given(
+                "data.class_path"):
+            return
+        cfg = self.config[subcommand]
+        current = cfg.get("data")
+        typed = {}
+        if current is not None:
+            for key, value in (current.get("init_args") or {}).items():
+                if self.session.given(f"data.init_args.{key}") or self.session.given(
+                        f"data.{key}"):
+                    typed[key] = value
+        accepted = _init_params(class_path)
+        init_args = {k: _plain(v) for k, v in saved.items() if k in accepted}
+        init_args.update({k: _plain(v) for k, v in typed.items() if k in accepted})
+        before = None if current is None else current.get("class_path")
+        self.config = self.parser.parse_object(
+            {subcommand: {"data": {"class_path": class_path, "init_args": init_args}}},
+            self.config,
+        )
+        if before != class_path:
+            _info(f"data: {class_path.rsplit('.', 1)[-1]} as {chosen.path} was trained "
+                  f"(config: {str(before).rsplit('.', 1)[-1]})")
 
     def _checkpoint(self, ckpt: str, layout: runs.Layout, subcommand: str) -> runs.Candidate:
         if ckpt == "last":
@@ -297,6 +406,10 @@ class AppCLI(LightningCLI):
         if threads is not None:
             torch.set_num_threads(threads)
         self._command_line_wins(cfg)
+        if self.subcommand == "fit" and cfg.get("test_weights") == "best":
+            checkpoint = cfg.get("checkpoint")
+            if checkpoint is not None and checkpoint.get("monitor") is None:
+                checkpoint.monitor, checkpoint.mode = BEST_MONITOR, "min"
 
     def _command_line_wins(self, cfg) -> None:
         """A flag typed on the command line wins over the config's contradicting setting."""
@@ -315,6 +428,14 @@ class AppCLI(LightningCLI):
         ):
             callbacks = cfg.trainer.get("callbacks") or []
             cfg.trainer.callbacks = [c for c in callbacks if not _is_progress_bar(c)]
+        # The widths: typed layer_sizes replace the config's hidden_sizes and vice versa.
+        model = cfg.get("model")
+        init = model.get("init_args") if model is not None else None
+        if init is not None:
+            for typed, other in (("layer_sizes", "hidden_sizes"), ("hidden_sizes", "layer_sizes")):
+                if (self.session.given(f"model.init_args.{typed}")
+                        or self.session.given(f"model.{typed}")) and other in init:
+                    init[other] = None
 
     def _set_seed(self) -> None:
         # Quietly: on bad input the user's console shows the error line alone.
@@ -342,6 +463,7 @@ class AppCLI(LightningCLI):
         self.datamodule = self._get(self.config_init, "data")
         self.model = self._get(self.config_init, "model")
         self._check_model_and_data()
+        check_twin(self.model, self._cfg(), self.subcommand)  # --twin: refused before the Trainer
         resolved = self._resolved
         if self.subcommand == "fit" and resolved is not None:
             _check_weights_fit(self.model, resolved)
@@ -351,6 +473,7 @@ class AppCLI(LightningCLI):
             self.trainer = self.instantiate_trainer()
         except (ValueError, TypeError, MisconfigurationException) as exc:
             raise as_input_error(exc) from exc
+        attach_twin(self.trainer, self._cfg())
 
     def _check_log_folder(self) -> None:
         """Can the run's folder be created? Probed with a temporary file (removed), before the
@@ -359,8 +482,8 @@ class AppCLI(LightningCLI):
         logger = trainer_cfg.get("logger")
         if not isinstance(logger, TensorBoardLogger) or trainer_cfg.get("fast_dev_run"):
             return
-        if os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("NODE_RANK", "0") != "0":
-            return  # a DDP rank started by the launcher: rank 0 makes the folder
+        if any(os.environ.get(v, "0") != "0" for v in _RANK_VARIABLES):
+            return  # a DDP rank started by a launcher (torchrun, SLURM): rank 0 makes the folder
         self.session.storage_argument = "--trainer.logger.init_args.save_dir"
         log_dir = Path(logger.log_dir)
         reason = runs.unwritable_reason(log_dir)
@@ -374,9 +497,17 @@ class AppCLI(LightningCLI):
         if dm is None or not hasattr(dm, "prepare"):
             return
         precision = self._get(self.config, "trainer", default={}).get("precision")
+        dtype = compute_dtype(precision or "32-true")
         try:
-            dm.prepare(compute_dtype(precision or "32-true"))
-            if hasattr(model, "check_data"):
+            if self.subcommand == "predict" and getattr(dm, "predicts_file", False):
+                dm.prepare_predict(dtype)  # the training data are not read
+                if hasattr(model, "check_input_width"):
+                    model.check_input_width(dm.n_predict_features, dm.predict_source)
+                return
+            dm.prepare(dtype)
+            if self.subcommand == "fit" and hasattr(model, "fit_to_data"):
+                model.fit_to_data(dm)
+            elif hasattr(model, "check_data"):
                 model.check_data(dm)
         except InputError as exc:
             if exc.argument is None and hasattr(dm, "path"):  # the data file is at fault
@@ -422,7 +553,8 @@ class AppCLI(LightningCLI):
         if log_dir is not None:
             trainer_cfg["logger"] = TensorBoardLogger(save_dir=log_dir, name="", version=name)
         extra = [fresh[c] for c in parser.callback_keys]
-        trainer = self._instantiate_trainer(trainer_cfg, extra)
+        with _quiet(_LIGHTNING_INFO):  # the devices and the logger tip, printed once already
+            trainer = self._instantiate_trainer(trainer_cfg, extra)
         _arrange_callbacks(trainer)
         self.session.checkpoint = trainer.checkpoint_callback
         return trainer
@@ -438,9 +570,23 @@ class AppCLI(LightningCLI):
 
     def after_fit(self) -> None:
         trainer = self.trainer
+        tested_with = None
         if self.config["fit"].get("test_after_fit", True) and _has_test_data(self.datamodule):
-            trainer.test(self.model, datamodule=self.datamodule, verbose=False)
+            ckpt = None
+            if self.config["fit"].get("test_weights") == "best":
+                ckpt = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
+                if ckpt is None:
+                    _warn("--test_weights best: no checkpoint was written; testing the final "
+                          "weights")
+                else:
+                    tested_with = ckpt
+            trainer.test(self.model, datamodule=self.datamodule, verbose=False, ckpt_path=ckpt)
         lines = [_metric_line(trainer)]
+        if tested_with is not None:
+            score = getattr(trainer.checkpoint_callback, "best_model_score", None)
+            monitor = getattr(trainer.checkpoint_callback, "monitor", None)
+            best = f", {monitor} {float(score):.4f}" if score is not None else ""
+            lines.append(f"tested the best weights: {tested_with}{best}")
         report = getattr(self.model, "report", None)
         if callable(report):
             lines.append(report(self.datamodule))
@@ -470,14 +616,21 @@ class AppCLI(LightningCLI):
 
     def after_predict(self) -> None:
         batches = getattr(self, "_predictions", None) or []
-        rows = torch.cat([b.reshape(b.shape[0], -1) for b in batches]) if batches else None
-        if rows is None:
+        if not batches or not self.trainer.is_global_zero:
             return
-        if rows.shape[1] == 1:
-            first = f"; first: {rows[:10, 0].tolist()}"
-        else:
-            first = f" of {rows.shape[1]} values"
-        _print(self.trainer, f"predicted {rows.shape[0]} rows{first}")
+        folder = self._run_folder()
+        path, n_rows, what = write_predictions(batches, folder / "predictions.csv")
+        _print(self.trainer, f"predicted {n_rows} rows ({what}): {path}")
+
+    def _run_folder(self) -> Path:
+        """Where a predict run writes: its logger's folder (the checkpoint's run folder),
+        else the checkpoint's run folder, else the trainer's default_root_dir."""
+        log_dir = _log_dir(self.trainer)
+        if log_dir is not None:
+            return Path(log_dir)
+        if self._resolved is not None and runs.run_folder_of(self._resolved.path) is not None:
+            return runs.run_folder_of(self._resolved.path)
+        return Path(self.trainer.default_root_dir)
 
     def after_validate(self) -> None:
         _print(self.trainer, _metric_line(self.trainer))
@@ -528,11 +681,17 @@ def _plain(value):
     return value
 
 
+# Settings a config may leave to the data (null): the checkpoint's value is what the data
+# decided, not a change (MLPModule's layer_sizes under hidden_sizes).
+_FROM_DATA = ("layer_sizes",)
+
+
 def _model_changes(checkpoint: dict, model_cfg) -> list[tuple[str, object, object]]:
     if model_cfg is None:
         return []
-    return runs.model_changes(checkpoint, model_cfg.get("class_path"),
-                              _plain(model_cfg.get("init_args") or {}), _plain)
+    changes = runs.model_changes(checkpoint, model_cfg.get("class_path"),
+                                 _plain(model_cfg.get("init_args") or {}), _plain)
+    return [c for c in changes if not (c[0] in _FROM_DATA and c[2] is None)]
 
 
 def _arrows(changes) -> str:
@@ -563,10 +722,42 @@ def _storage_argument(cfg) -> str:
 
 def _arrange_callbacks(trainer) -> None:
     """ExactResume first (not a YAML option: a resume without it is not exact), then the NaN
-    guard, so a non-finite loss stops training before any other callback sees it."""
+    guard, so a non-finite loss stops training before any other callback sees it. Lightning's
+    default progress bar (a config that names none) becomes the app's."""
     guards = [c for c in trainer.callbacks if isinstance(c, FiniteLossGuard)]
-    others = [c for c in trainer.callbacks if not isinstance(c, FiniteLossGuard)]
+    others = [_app_bar(c) for c in trainer.callbacks if not isinstance(c, FiniteLossGuard)]
     trainer.callbacks = [ExactResume(), *guards, *others]
+
+
+def _app_bar(callback):
+    if type(callback) is TQDMProgressBar:
+        return AppProgressBar(refresh_rate=callback.refresh_rate,
+                              process_position=callback.process_position)
+    return callback
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger):
+    """Info lines of `logger` held back (warnings still shown)."""
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _init_params(class_path: str) -> set[str]:
+    """The __init__ parameters of the class at `class_path` and its bases (empty if it is
+    not importable)."""
+    from lightning_app.failures import init_params
+
+    module, _, name = class_path.rpartition(".")
+    try:
+        cls = getattr(__import__(module, fromlist=[name]), name)
+    except (ImportError, AttributeError):
+        return set()
+    return init_params(cls)
 
 
 def _is_progress_bar(callback_cfg) -> bool:
@@ -673,7 +864,7 @@ def _resume_hint(argv: list[str]) -> str:
             skip = True
             continue
         kept.append(a)
-    return shlex.join(["python", "-m", "lightning_app", *kept, "--ckpt_path", "last"])
+    return " ".join([command_name(), shlex.join([*kept, "--ckpt_path", "last"])])
 
 
 def _fail(line: str, status: int) -> None:
@@ -683,6 +874,7 @@ def _fail(line: str, status: int) -> None:
 
 def main(args: list[str] | None = None) -> None:
     """Entry point of `python -m lightning_app`."""
+    quiet_known_warnings()
     typed = list(sys.argv[1:] if args is None else args)
     argv = _with_configs(typed)
     if args is None:

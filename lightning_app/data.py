@@ -16,6 +16,14 @@ Data sets (all without download):
 Bad data (missing, empty or corrupt file, wrong keys, NaN/inf, values beyond the training
 dtype's range, row-count mismatch) raises a `DataError` when it is loaded, before the first
 training step, naming the file and what is wrong (with row and column for a bad value).
+
+Standardization (`standardize`, default on for the user files, off for the built-in sets,
+which are already scaled): the statistics are those of the training split only
+(scikit-learn's StandardScaler, `input_statistics`); the model stores and applies them
+(lightning_app/models.py), so they travel in its checkpoint. The tensors here stay raw.
+
+`predict_path` (a .npz with `x`, or a .csv with a header) is what `predict` reads instead of
+the test split; only that file is read for predict, not the training data.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ __all__ = [
     "NpzDataModule",
     "CsvDataModule",
     "compute_dtype",
+    "read_features",
 ]
 
 _FRACTION = Interval(0, 1, "left")
@@ -182,6 +191,8 @@ class ArrayDataModule(pl.LightningDataModule):
         drop_last: bool = False,
         seed: int = 0,
         data_on_device: bool = False,
+        standardize: bool | None = None,
+        predict_path: str | None = None,
     ) -> None:
         super().__init__()
         # Every __init__ argument of the subclass chain: logged beside the model's in
@@ -197,16 +208,44 @@ class ArrayDataModule(pl.LightningDataModule):
         self.drop_last = drop_last
         self.seed = seed
         self.data_on_device = data_on_device
+        if standardize is not None and not isinstance(standardize, bool):
+            raise TypeError(f"standardize must be true, false or null, got {standardize!r}")
+        self.standardize = standardize
+        self.predict_path = predict_path
         self.feature_names: list[str] | None = None
         self.source = type(self).__name__
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # float64 / int64
         self._extremes: list[_Extreme] = []
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._made_for: tuple | None = None  # (dtype, device) of `splits`
+        self._predict: np.ndarray | None = None  # the rows of `predict_path` (float64)
+        self.predict_source: str | None = None
+        self.predict_x: torch.Tensor | None = None
+
+    # The user's own files are standardized unless `standardize: false`; the built-in sets
+    # are already on a unit scale (pixels / 16, points in a few units).
+    user_data = False
 
     # -- to implement
     def load(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, str]:
         raise NotImplementedError
+
+    # -- standardization
+    @property
+    def standardizes(self) -> bool:
+        """Whether the model should standardize its inputs: `standardize`, or by default
+        True for the user's files and False for the built-in sets."""
+        return self.user_data if self.standardize is None else self.standardize
+
+    def input_statistics(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, scale) of the training split's features (float64, (d,) each), as
+        scikit-learn's StandardScaler fits them: scale is the standard deviation (1/N), 1
+        for a constant feature."""
+        from sklearn.preprocessing import StandardScaler
+
+        self._ensure_loaded()
+        scaler = StandardScaler().fit(self._arrays["train"][0])
+        return scaler.mean_, scaler.scale_
 
     # -- what models and callbacks may ask
     @property
@@ -259,13 +298,40 @@ class ArrayDataModule(pl.LightningDataModule):
             yt = torch.from_numpy(y).to(device=device, dtype=None if labels else storage)
             self.splits[name] = (xt, yt)
 
+    # -- the rows to predict (`predict_path`)
+    @property
+    def predicts_file(self) -> bool:
+        return self.predict_path is not None
+
+    @property
+    def n_predict_features(self) -> int:
+        self._ensure_predict_loaded()
+        return int(self._predict.shape[1])
+
+    def prepare_predict(self, dtype: torch.dtype = torch.float32, device=None) -> None:
+        """Load and check `predict_path` for a model that computes in `dtype`; the training
+        data are not read."""
+        self._ensure_predict_loaded()
+        _Extreme("x", self._predict, None).check(dtype, self.predict_source)
+        self.predict_x = torch.from_numpy(self._predict).to(device=device,
+                                                             dtype=_storage_dtype(dtype))
+
+    def _ensure_predict_loaded(self) -> None:
+        if self._predict is not None:
+            return
+        x, source = read_features(self.predict_path, getattr(self, "label_column", None))
+        self._predict, self.predict_source = _features("x", x, source), source
+
     # -- Lightning hooks
     def setup(self, stage: str | None = None) -> None:
-        if self.trainer is None:
-            self.prepare()
-            return
-        device = self.trainer.strategy.root_device if self.data_on_device else None
-        self.prepare(compute_dtype(self.trainer.precision), device)
+        dtype, device = torch.float32, None
+        if self.trainer is not None:
+            dtype = compute_dtype(self.trainer.precision)
+            device = self.trainer.strategy.root_device if self.data_on_device else None
+        if stage == "predict" and self.predicts_file:
+            self.prepare_predict(dtype, device)
+        else:
+            self.prepare(dtype, device)
 
     def train_dataloader(self) -> TensorBatchLoader:
         return self._loader(
@@ -279,6 +345,12 @@ class ArrayDataModule(pl.LightningDataModule):
         return self._loader("test", self.eval_batch_size)
 
     def predict_dataloader(self) -> TensorBatchLoader:
+        if self.predicts_file:
+            if self.predict_x is None:
+                self.prepare_predict()
+            x = self.predict_x
+            size = self.eval_batch_size or max(1, x.shape[0])
+            return TensorBatchLoader((x,), size)
         return self._loader("test", self.eval_batch_size)
 
     # -- internals
@@ -527,6 +599,7 @@ class NpzDataModule(ArrayDataModule):
 
     REQUIRED = ("x", "y")
     OPTIONAL = ("x_test", "y_test")
+    user_data = True
 
     def __init__(self, path: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -551,8 +624,54 @@ class NpzDataModule(ArrayDataModule):
         return arrays["x"], arrays["y"], arrays.get("x_test"), arrays.get("y_test"), str(p)
 
 
+def _read_csv(p: Path) -> tuple[list[str], np.ndarray]:
+    """The header (stripped names) and the numbers (N, columns) of the .csv at `p`."""
+    with p.open(newline="") as f:
+        header = next(csv.reader(f), None)
+    if not header:
+        raise DataError(f"{p}: empty file; expected a header row naming the columns")
+    header = [h.strip() for h in header]
+    try:
+        with warnings.catch_warnings():
+            # An empty body is reported below as an error of its own, not as a warning.
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+            table = np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
+    except ValueError as exc:
+        raise DataError(f"{p}: every value must be a number ({exc})") from exc
+    if table.shape[0] == 0:
+        raise DataError(f"{p}: no data rows after the header")
+    if table.shape[1] != len(header):
+        raise DataError(
+            f"{p}: the header names {len(header)} columns but the rows have {table.shape[1]}"
+        )
+    return header, table
+
+
+def read_features(path: str | Path, label_column: str | None = None) -> tuple[np.ndarray, str]:
+    """The feature rows of a file to predict on, and its name: a .npz's array `x`, or every
+    column of a .csv (with a header) but `label_column` if the file has one."""
+    p = Path(path).expanduser()
+    if p.suffix.lower() not in (".npz", ".csv"):
+        raise DataError(f"{str(p)!r} must be a .npz or .csv file, got suffix {p.suffix!r}")
+    p = _existing(p, p.suffix.lower())
+    if p.suffix.lower() == ".npz":
+        arrays, others = _read_npz(p, ("x",))
+        if "x" not in arrays:
+            found = ", ".join(map(repr, sorted(others))) or "none"
+            raise DataError(f"{p}: missing array 'x' (the rows to predict); found {found}")
+        return arrays["x"], str(p)
+    header, table = _read_csv(p)
+    if label_column is not None and label_column in header:
+        table = np.delete(table, header.index(label_column), axis=1)
+    if table.shape[1] == 0:
+        raise DataError(f"{p}: no feature columns")
+    return table, str(p)
+
+
 class CsvDataModule(ArrayDataModule):
     """A user's `.csv`: a header row, numeric columns, one of them the label (`label_column`)."""
+
+    user_data = True
 
     def __init__(self, path: str, label_column: str = "label", **kwargs) -> None:
         super().__init__(**kwargs)
@@ -561,28 +680,11 @@ class CsvDataModule(ArrayDataModule):
 
     def load(self):
         p = _existing(self.path, ".csv")
-        with p.open(newline="") as f:
-            header = next(csv.reader(f), None)
-        if not header:
-            raise DataError(f"{p}: empty file; expected a header row naming the columns")
-        header = [h.strip() for h in header]
+        header, table = _read_csv(p)
         if self.label_column not in header:
             raise DataError(
                 f"{p}: no label column {self.label_column!r}; columns are "
                 f"{', '.join(map(repr, header))}"
-            )
-        try:
-            with warnings.catch_warnings():
-                # An empty body is reported below as an error of its own, not as a warning.
-                warnings.filterwarnings("ignore", "loadtxt: input contained no data")
-                table = np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
-        except ValueError as exc:
-            raise DataError(f"{p}: every value must be a number ({exc})") from exc
-        if table.shape[0] == 0:
-            raise DataError(f"{p}: no data rows after the header")
-        if table.shape[1] != len(header):
-            raise DataError(
-                f"{p}: the header names {len(header)} columns but the rows have {table.shape[1]}"
             )
         j = header.index(self.label_column)
         y = table[:, j]

@@ -25,7 +25,7 @@ from lightning_app.callbacks import FiniteLossGuard
 from lightning_app.checkpointing import RunCheckpoint
 from lightning_app.checks import InputError
 
-__all__ = ["as_input_error", "input_error_line", "parse_error_line"]
+__all__ = ["as_input_error", "init_params", "input_error_line", "parse_error_line"]
 
 _GROUPS = (  # (class, flag prefix) of what the config builds, most specific first
     (LightningModule, "--model.init_args."),
@@ -54,7 +54,7 @@ def as_input_error(exc: Exception) -> InputError:
                 if flag is not None:
                     name = getattr(cause, "argument", None)  # an InputError knows it
                     if name is None:
-                        params = _params(type(local_self))
+                        params = init_params(type(local_self))
                         words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message)
                         name = next((w for w in words if w in params), None)
                     if name and name.startswith("--"):
@@ -64,7 +64,7 @@ def as_input_error(exc: Exception) -> InputError:
     return InputError(" ".join(str(exc).split()))
 
 
-def _params(cls) -> set[str]:
+def init_params(cls) -> set[str]:
     names = set()
     for klass in inspect.getmro(cls):
         init = klass.__dict__.get("__init__")

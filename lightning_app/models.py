@@ -14,6 +14,13 @@ held in one typed spec (`OptimizerSpec`), given as flat arguments (`lr: 0.01` in
 Most modules also take `init`, `init_std`: a scheme of `torchref.init.initialize` for the
 Linear layers.
 
+Standardized inputs: a module that trains on standardized data (`data.standardize`, on by
+default for the user's files) holds the training split's mean and scale in `input_scaler`
+(`torchref.preprocessing.Standardize`, buffers in the state_dict and so in every checkpoint)
+and applies them to every input it is given: training, validation, test, predict, figures.
+The data stay raw; a model restored from a checkpoint standardizes new data as it did in
+training.
+
 Logging (TensorBoard through Lightning's logger; the names are `lightning_app.board`'s):
 `Loss/train` (epoch mean), `Loss/train_step` (every `log_every_n_steps` steps), `Loss/val`,
 `Loss/test`, the accuracy (`Accuracy/...`) or MSE (`MSE/...`) of each stage computed per
@@ -48,6 +55,7 @@ from torchref.init import initialize
 from torchref.losses import l1_penalty, l2_penalty
 from torchref.mlp import MLP, head_output, linear_layers
 from torchref.optim import OPTIMIZERS, make_optimizer
+from torchref.preprocessing import Standardize
 from torchref.schedules import SCHEDULERS, make_scheduler
 
 __all__ = [
@@ -180,6 +188,10 @@ class AppModule(pl.LightningModule):
         )
         self._train_loss: dict = {"sum": None, "n": 0}
         self._best_val: float | None = None
+        # The training split's statistics if the data are standardized, else empty buffers
+        # (`fit_to_data`); part of the state_dict, so every checkpoint carries them.
+        self.input_scaler = Standardize()
+        self._standardizes = False
 
     # Lightning writes `_current_fx_name` on the module around every hook it calls (about 40
     # times per training step, twice per hook). nn.Module.__setattr__ first checks whether
@@ -197,11 +209,16 @@ class AppModule(pl.LightningModule):
         checkpoint[_BEST_VAL_KEY] = self._best_val
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        """Resuming with other optimizer settings (the CLI asks for --allow_model_changes):
-        the weights are the checkpoint's, the optimizer and schedule start fresh from the new
-        settings (the saved state of another optimizer or learning rate does not apply).
-        The best validation value so far continues from the checkpoint's."""
+        """The checkpoint's standardization (its buffers take the saved shapes; a checkpoint
+        written before standardization existed has none). Resuming with other optimizer
+        settings (the CLI asks for --allow_model_changes): the weights are the checkpoint's,
+        the optimizer and schedule start fresh from the new settings (the saved state of
+        another optimizer or learning rate does not apply). The best validation value so far
+        continues from the checkpoint's."""
         self._best_val = checkpoint.get(_BEST_VAL_KEY)
+        state = checkpoint.get("state_dict")
+        if state is not None:
+            self._take_saved_statistics(state)
         saved = checkpoint.get("hyper_parameters") or {}
         spec = self.optim.as_kwargs()
         changed = [k for k in spec if k in saved and saved[k] != spec[k]]
@@ -214,6 +231,79 @@ class AppModule(pl.LightningModule):
     def trainable_parameters(self):
         """What the optimizer updates (all parameters; a frozen stage narrows it)."""
         return self.parameters()
+
+    # -- standardized inputs
+    def _inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """x standardized with the training statistics, if this model standardizes.
+
+        Standardize's formula without its per-call input checks: those copy a finiteness
+        flag to the host (a device sync per step on a GPU), and the data were checked when
+        they were loaded."""
+        if not self._standardizes:
+            return x
+        return (x - self.input_scaler.mean) / self.input_scaler.scale
+
+    def _standardization_refused(self) -> str | None:
+        """Why this model cannot train on standardized inputs (None: it can)."""
+        return None
+
+    def set_input_statistics(self, mean, scale, dtype: torch.dtype | None = None) -> None:
+        """Standardize every input with (mean, scale) from now on; None, None: not at all."""
+        scaler = self.input_scaler
+        if mean is None:
+            scaler.mean, scaler.scale = torch.empty(0), torch.empty(0)
+            self._standardizes = False
+            return
+        dtype = dtype or self._param_dtype()
+        scaler.mean = torch.as_tensor(mean).to(device=self.device, dtype=dtype)
+        scaler.scale = torch.as_tensor(scale).to(device=self.device, dtype=dtype)
+        self._standardizes = True
+
+    def _param_dtype(self) -> torch.dtype:
+        p = next(self.parameters(), None)
+        return torch.float32 if p is None else p.dtype
+
+    def _take_saved_statistics(self, state: dict) -> None:
+        dtype = self._param_dtype()
+        for name in ("mean", "scale"):
+            saved = state.setdefault(f"input_scaler.{name}", torch.empty(0))
+            setattr(self.input_scaler, name,
+                    torch.empty(saved.shape, device=self.device, dtype=dtype))
+        self._standardizes = state["input_scaler.mean"].numel() > 0
+
+    def uses_standardization(self, dm) -> bool:
+        """Whether a fit on the ArrayDataModule `dm` standardizes (its `standardize`, by
+        default on for the user's files); refused with one line where the model cannot."""
+        wants = dm.standardizes if hasattr(dm, "standardizes") else False
+        reason = self._standardization_refused()
+        if wants and reason is not None:
+            if dm.standardize:  # asked for explicitly: tell the user
+                raise InputError(f"{type(self).__name__} {reason}; set it to false",
+                                 "--data.init_args.standardize")
+            return False  # the user files' default does not apply to this model
+        return wants
+
+    def fit_to_data(self, dm, dtype: torch.dtype | None = None) -> None:
+        """Before a fit on the ArrayDataModule `dm`: widths the data decide (MLPModule's
+        `hidden_sizes`), the checks of `check_data`, and the training split's statistics
+        when the data are standardized (in `dtype`, default the weights')."""
+        self._build_for(dm)
+        self.check_data(dm)
+        if self.uses_standardization(dm):
+            self.set_input_statistics(*dm.input_statistics(), dtype=dtype)
+        else:
+            self.set_input_statistics(None, None)
+
+    def _build_for(self, dm) -> None:
+        """Build what waits for the data's widths (nothing, except MLPModule's hidden_sizes)."""
+
+    def check_input_width(self, n_features: int, source: str, argument: str | None = None):
+        """Raise unless rows of `n_features` features fit the model's input."""
+        if n_features != self.input_size:
+            raise InputError(
+                f"the model expects {self.input_size} input features but {source} has "
+                f"{n_features}", argument or "--data.init_args.predict_path",
+            )
 
     def configure_optimizers(self):
         return self.optim.build(self.trainable_parameters())
@@ -323,6 +413,7 @@ class AppModule(pl.LightningModule):
     def check_data(self, dm) -> None:
         """Raise `InputError` (naming the argument to change) unless this model can train on
         the ArrayDataModule `dm`: input width, and targets that suit the head."""
+        self._build_for(dm)  # a model restored from a checkpoint is built already
         n_features = dm.n_features
         if n_features != self.input_size:
             raise InputError(
@@ -334,8 +425,19 @@ class AppModule(pl.LightningModule):
 
     def setup(self, stage: str) -> None:
         self._no_placeholder_hp_metric()
-        dm = self.trainer.datamodule if self.trainer is not None else None
-        if dm is not None and hasattr(dm, "split"):
+        trainer = self._trainer  # None outside a Trainer (`.trainer` would raise)
+        dm = trainer.datamodule if trainer is not None else None
+        if dm is None or not hasattr(dm, "split"):
+            return
+        if stage == "fit":
+            # The statistics in the dtype the run computes in (64-true: float64, not a
+            # float32 rounding of them cast up later).
+            precision = getattr(self.trainer, "precision", "32-true")
+            dtype = torch.float64 if str(precision).startswith("64") else None
+            self.fit_to_data(dm, dtype)
+        elif stage == "predict" and getattr(dm, "predicts_file", False):
+            self.check_input_width(dm.n_predict_features, dm.predict_source)
+        else:
             self.check_data(dm)
 
     def _check_targets(self, dm) -> None:
@@ -364,10 +466,19 @@ class AppModule(pl.LightningModule):
         raise NotImplementedError
 
 
+def _class_prediction(probabilities: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What `predict` returns for a classifier: the predicted class and every probability."""
+    return {"class": probabilities.argmax(dim=1), "probabilities": probabilities}
+
+
 class MLPModule(AppModule):
     """The notes' MLP (`torchref.mlp.MLP`) with a regression, binary or multiclass head (B4).
 
     layer_sizes    widths, input first and output last, e.g. [64, 128, 10]
+    hidden_sizes   the hidden widths only, e.g. [128]: input and output widths come from the
+                   data (features; classes, 1 for binary, the targets' width for regression),
+                   so the net is built when the data are known (`fit_to_data`, or Lightning's
+                   setup). Neither given: [64, 128, 10]. Both: they must agree.
     activation     a name of `torchref.activations` for every hidden layer, or one per layer
     head           "multiclass" (softmax + CE), "binary" (sigmoid + BCE), "regression" (MSE)
     batch_norm     BatchNorm1d after each hidden Linear (G4)
@@ -381,7 +492,8 @@ class MLPModule(AppModule):
     def __init__(
         self,
         *,
-        layer_sizes: list[int] = (64, 128, 10),
+        layer_sizes: list[int] | None = None,
+        hidden_sizes: list[int] | None = None,
         activation: str | list[str] = "relu",
         head: str = "multiclass",
         batch_norm: bool = False,
@@ -396,11 +508,38 @@ class MLPModule(AppModule):
         super().__init__(**optim)
         self.l1 = check_interval("l1", l1, _NONNEGATIVE)
         self.l2 = check_interval("l2", l2, _NONNEGATIVE)
-        sizes = list(check_layer_sizes("layer_sizes", layer_sizes))
-        self.net = MLP(sizes, activation, head, batch_norm, dropout, dropout_kind)
-        # Linear layers only; batch-norm scale/shift keep their (1, 0) start.
-        _initialize(self.net, init, init_std)
         self.head_kind = head
+        self._net_args = (activation, head, batch_norm, dropout, dropout_kind)
+        self._init = (init, init_std)
+        if hidden_sizes is not None:
+            hidden = list(check_layer_sizes("hidden_sizes", [1, *hidden_sizes]))[1:]
+            if layer_sizes is not None and list(layer_sizes)[1:-1] != hidden:
+                raise ValueError(
+                    f"layer_sizes {list(layer_sizes)} and hidden_sizes {hidden} disagree; give "
+                    "hidden_sizes alone (input and output widths from the data) or layer_sizes"
+                )
+        if layer_sizes is None and hidden_sizes is None:
+            layer_sizes = (64, 128, 10)
+        self.hidden_sizes = None if hidden_sizes is None else hidden
+        self.net: MLP | None = None
+        if layer_sizes is not None:
+            self._build(list(check_layer_sizes("layer_sizes", layer_sizes)))
+        else:
+            # Every argument checked now, on a stand-in of the same depth: a bad activation
+            # or dropout is reported while the model is built, not when the data arrive. On
+            # the meta device and a forked generator: the real net's initialization draws
+            # the same numbers as if it had been built here.
+            with torch.random.fork_rng(devices=[]), torch.device("meta"):
+                MLP([1, *self.hidden_sizes, 1 if head != "multiclass" else 2], *self._net_args)
+
+    def _build(self, sizes: list[int]) -> None:
+        self.net = MLP(sizes, *self._net_args)
+        # Linear layers only; batch-norm scale/shift keep their (1, 0) start.
+        _initialize(self.net, *self._init)
+        # The checkpoint's hyper-parameters hold the widths built, so the model is rebuilt
+        # from them (load_from_checkpoint, test/predict) without the data.
+        self.hparams["layer_sizes"] = list(sizes)
+        head = self.head_kind
         self._weights = [layer.weight for layer in linear_layers(self.net)]
         k = self.net.layer_sizes[-1]
         if head == "regression":
@@ -419,13 +558,28 @@ class MLPModule(AppModule):
             )
         self.train_metric, self.val_metric, self.test_metric = make(), make(), make()
 
+    def _build_for(self, dm) -> None:
+        if self.net is not None:
+            return
+        if self.head_kind == "regression":
+            n_out = dm.target_width
+        elif self.head_kind == "binary":
+            n_out = 1
+        else:
+            labels = dm.label_range
+            if labels is None:  # refused with the head's own words by _check_targets
+                n_out = 2
+            else:
+                n_out = max(labels[1] + 1, 2)
+        self._build([dm.n_features, *self.hidden_sizes, n_out])
+
     @property
-    def input_size(self) -> int:
-        return self.net.layer_sizes[0]
+    def input_size(self) -> int | None:
+        return None if self.net is None else self.net.layer_sizes[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, n_out)."""
-        return self.net(x)
+        return self.net(self._inputs(x))
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The head's loss (torchref.mlp.MLP.loss) plus the L1/L2 penalties."""
@@ -438,7 +592,7 @@ class MLPModule(AppModule):
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         x, y = batch
-        logits = self.net(x)
+        logits = self.net(self._inputs(x))
         if self.head_kind == "regression" and not y.is_floating_point():
             y = y.to(logits.dtype)  # integer-valued real targets (e.g. counts)
         loss = self.loss(logits, y)
@@ -455,7 +609,7 @@ class MLPModule(AppModule):
     # -- prediction helpers (figures, predict)
     def class_scores(self, x: torch.Tensor) -> torch.Tensor:
         """Class probabilities (N, C): softmax, or [1 - p, p] for the binary head."""
-        p = head_output(self.net(x), self.head_kind)
+        p = head_output(self.net(self._inputs(x)), self.head_kind)
         if self.head_kind == "binary":
             return torch.cat([1 - p, p], dim=1)
         return p
@@ -469,13 +623,14 @@ class MLPModule(AppModule):
     def embedding(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer's output (N, h_last): the representation the output layer
         separates (B7), shown in TensorBoard's projector."""
-        return self.net.net[:-1](x)
+        return self.net.net[:-1](self._inputs(x))
 
     def predict_step(self, batch, batch_idx):
+        """{"output": (N, k)} for regression, else {"class": (N,), "probabilities": (N, C)}."""
         x = batch[0]
         if self.head_kind == "regression":
-            return self.net(x)
-        return self.predict_labels(x)
+            return {"output": self(x)}
+        return _class_prediction(self.class_scores(x))
 
     def _check_targets(self, dm) -> None:
         k = self.net.layer_sizes[-1]
@@ -501,6 +656,12 @@ class MLPModule(AppModule):
             self._check_classes(dm, k, "layer_sizes", "the multiclass head")
         except InputError as exc:
             raise InputError(f"{exc}{hint}", exc.argument) from None
+        n = labels[1] + 1
+        if k > max(n, 2):  # outputs for classes that never occur
+            raise InputError(
+                f"the data ({dm.source}) has {n} classes (labels 0..{n - 1}) but the multiclass "
+                f"head has {k} outputs; set the last size to {n}", "layer_sizes",
+            )
 
 
 class EnsembleModule(AppModule):
@@ -564,17 +725,17 @@ class EnsembleModule(AppModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The ensemble's averaged probabilities (N, K)."""
-        return self.net(x)
+        return self.net(self._inputs(x))
 
     def class_scores(self, x: torch.Tensor) -> torch.Tensor:
-        p = self.net(x)
+        p = self(x)
         return torch.cat([1 - p, p], dim=1) if self.head_kind == "binary" else p
 
     def predict_labels(self, x: torch.Tensor) -> torch.Tensor:
         return self.class_scores(x).argmax(dim=1)
 
     def predict_step(self, batch, batch_idx):
-        return self.predict_labels(batch[0])
+        return _class_prediction(self.class_scores(batch[0]))
 
     def _ensemble_loss(self, p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.head_kind == "binary":
@@ -583,6 +744,7 @@ class EnsembleModule(AppModule):
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         x, y = batch
+        x = self._inputs(x)
         member_losses = [m.loss(m(x), y) for m in self.net.members]
         total = torch.stack(member_losses).sum()
         if stage == "train":
@@ -653,23 +815,29 @@ class AutoencoderModule(AppModule):
     def input_size(self) -> int:
         return self.net.sizes[0]
 
+    def _standardization_refused(self) -> str | None:
+        if self.net.loss == "bce":
+            return "with loss 'bce' needs inputs in [0, 1], and standardized inputs are not"
+        return None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The reconstruction x^ (N, d)."""
-        return self.net(x)
+        """The reconstruction x^ (N, d) of the (standardized, if the run standardizes) input."""
+        return self.net(self._inputs(x))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The code h (N, n_code), without dropout."""
-        return self.net.encode(x)
+        return self.net.encode(self._inputs(x))
 
     embedding_name = "code"
     embedding = encode  # the projector shows the code (I1, I5)
 
     def reconstruction_pair(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(what is reconstructed, its reconstruction), for the figures."""
+        x = self._inputs(x)
         return x, self.net(x)
 
     def _step(self, batch, stage: str) -> torch.Tensor:
-        x = batch[0]
+        x = self._inputs(batch[0])
         terms = self.net.loss_terms(x)
         getattr(self, f"{stage}_metric").update(terms["x_hat"].detach(), x)
         if stage != "train" and self.net.sparsity is not None:
@@ -678,7 +846,13 @@ class AutoencoderModule(AppModule):
         return terms["loss"]
 
     def predict_step(self, batch, batch_idx):
-        return self.net(batch[0])
+        """{"code": (N, n_code), "reconstruction": (N, d)}, the reconstruction in the units
+        of the data (a standardized run's output mapped back with its mean and scale)."""
+        x = self._inputs(batch[0])
+        x_hat = self.net(x)
+        if self._standardizes:
+            x_hat = x_hat * self.input_scaler.scale + self.input_scaler.mean
+        return {"code": self.net.encode(x), "reconstruction": x_hat}
 
     def _check_targets(self, dm) -> None:
         if self.net.loss == "bce":
@@ -698,7 +872,7 @@ class AutoencoderModule(AppModule):
         was = self.training
         self.eval()
         try:
-            x = datamodule.split("test")[0].to(self.device)
+            x = self._inputs(datamodule.split("test")[0].to(self.device))
             h, x_hat = self.net.encode(x), self.net(x)
         finally:
             self.train(was)
@@ -728,8 +902,10 @@ class _Stage(AppModule):
         self._owner_metrics = owner.metric_names()
 
     def setup(self, stage: str) -> None:
-        """The owner checked the data; a stage's own input is the frozen encoders' code."""
+        """The owner checked the data; a stage's own input is the frozen encoders' code.
+        Frozen here, before Lightning's model summary counts them (on_fit_start is after)."""
         self._no_placeholder_hp_metric()
+        self.frozen.requires_grad_(False)
 
     def metric_names(self) -> tuple[str, ...]:
         return self._owner_metrics  # every stage's HPARAMS session has the same columns
@@ -739,12 +915,8 @@ class _Stage(AppModule):
         return {**super().tensorboard_hparams(), **self._owner_hparams,
                 "model": self._owner_class, "stage": self.stage_name}
 
-    def on_fit_start(self) -> None:
-        super().on_fit_start()
-        self.frozen.requires_grad_(False)
-
-    def on_fit_end(self) -> None:
-        self.frozen.requires_grad_(True)
+    def teardown(self, stage: str) -> None:
+        self.frozen.requires_grad_(True)  # the owner trains them again in a later stage
 
     def on_train_epoch_start(self) -> None:
         super().on_train_epoch_start()
@@ -892,6 +1064,23 @@ class StackedAutoencoderModule(AppModule):
     def input_size(self) -> int:
         return self.autoencoders[0].sizes[0]
 
+    def _standardization_refused(self) -> str | None:
+        return ("trains its autoencoders with sigmoid outputs and loss 'bce', which need "
+                "inputs in [0, 1], and standardized inputs are not")
+
+    def trainable_parameters(self):
+        """The stacked classifier; the pretrained autoencoders were copied into it."""
+        return self.net.parameters()
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        # Not part of the fine-tuned network (stack_encoders copied their encoders): frozen,
+        # so the model summary counts them as such.
+        self.autoencoders.requires_grad_(False)
+
+    def teardown(self, stage: str) -> None:
+        self.autoencoders.requires_grad_(True)
+
     def stages(self) -> list[tuple[str, pl.LightningModule, int]]:
         """(name, LightningModule, epochs) of each run, in order; the last is this module."""
         out = []
@@ -949,7 +1138,7 @@ class StackedAutoencoderModule(AppModule):
         return ae.classifier_loss(logits, y)
 
     def predict_step(self, batch, batch_idx):
-        return self.predict_labels(batch[0])
+        return _class_prediction(self.class_scores(batch[0]))
 
     def _check_targets(self, dm) -> None:
         self._check_classes(dm, self.n_classes, "n_classes", f"n_classes={self.n_classes}")

@@ -13,6 +13,9 @@ from threadpoolctl import threadpool_limits
 
 from parity_tests.helpers import DTYPES, tol
 
+# `--parity-record=PATH`: the measured error of every comparison (parity_tests/record.py).
+pytest_plugins = ("parity_tests.record",)
+
 # Property tests are derandomized (a CI failure reproduces locally) and have no per-example
 # deadline (shared 2-core machines make wall-clock deadlines flaky). Keep examples modest:
 # the whole suite must stay well under two minutes on 2 cores.

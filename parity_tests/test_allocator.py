@@ -191,7 +191,7 @@ def test_the_pad_keeps_a_medium_temporary_on_the_heap_instead_of_mapping_it_ever
 
 
 def test_a_bad_pad_is_rejected_with_its_name():
-    with pytest.raises(ValueError, match="pad_bytes must be a non-negative int, got -1"):
+    with pytest.raises(ValueError, match="pad_bytes must be an integer >= 0, got -1"):
         retain_freed_memory(-1)
-    with pytest.raises(ValueError, match="pad_bytes must be a non-negative int, got True"):
+    with pytest.raises(ValueError, match="pad_bytes must be an integer >= 0, got True"):
         retain_freed_memory(True)

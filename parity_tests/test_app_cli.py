@@ -70,7 +70,9 @@ def test_print_config_without_config_shows_the_default_with_the_always_on_parts(
     assert exit_info.value.code == 0
     cfg = yaml.safe_load(capsys.readouterr().out)
     assert cfg["model"]["class_path"] == "lightning_app.models.MLPModule"
-    assert cfg["model"]["init_args"]["layer_sizes"] == [64, 128, 10]
+    # 64-128-10 on the digits, the input and output widths taken from the data.
+    assert cfg["model"]["init_args"]["hidden_sizes"] == [128]
+    assert cfg["model"]["init_args"]["layer_sizes"] is None
     assert cfg["data"]["class_path"] == "lightning_app.data.DigitsDataModule"
     assert cfg["seed_everything"] == 0
     assert cfg["checkpoint"]["save_last"] is True

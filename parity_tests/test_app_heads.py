@@ -139,7 +139,8 @@ def test_regression_data_through_the_digits_config_keeps_its_trained_weights(
         "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
     ])
     assert "final test mse: " in out
-    last = tmp_path / "logs" / "mlp_digits" / "version_0" / "checkpoints" / "last.ckpt"
+    # The run is named after the data file, not after the config it borrowed.
+    last = tmp_path / "logs" / "reg" / "version_0" / "checkpoints" / "last.ckpt"
     assert torch.load(last, weights_only=True)["global_step"] == 2 * 7  # 7 batches of 32
     notes = [r.getMessage() for r in caplog.records if "not drawn" in r.getMessage()]
     assert notes == ["ConfusionMatrixFigure: not drawn for MLPModule (a regression has no "

@@ -198,7 +198,7 @@ def test_augment_bad_input_is_a_clear_error(rng):
         sample_augment_params(x.shape, rng, max_stretch=0.5)
     with pytest.raises(ValueError, match=r"shape must be \(N, H, W\) or \(N, C, H, W\)"):
         sample_augment_params((4, 4), rng)
-    with pytest.raises(ValueError, match=r"x must be a \(N, H, W\) or \(N, C, H, W\) batch"):
+    with pytest.raises(ValueError, match=r"x must have 3 or 4 dimension\(s\), got shape \(4, 4\)"):
         taug.affine_transform_images(torch.zeros(4, 4), torch.zeros(1, 2, 3))
     with pytest.raises(ValueError, match=r"noise must be in \[0, inf\), got -0.1"):
         taug.RandomAugment(noise=-0.1)

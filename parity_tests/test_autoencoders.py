@@ -20,9 +20,9 @@ from torch import nn
 
 from parity_tests.helpers import TORCH_DTYPE, assert_close, to_numpy, to_torch, tol
 from scratch import autoencoders as S
+from scratch.demonstrations import minibatches
 from scratch.dropout import classic_to_inverted_weights
 from scratch.gradcheck import gradcheck
-from scratch.optim import minibatches
 from torchref import autoencoders as T
 from torchref.mlp import linear_layers, load_numpy_params, to_numpy_params
 
@@ -488,7 +488,8 @@ CONFIG_ERRORS = [
     ({"sizes": (8, 3, 8), "sparsity": "kl", "activation": "relu"},
      "sparsity 'kl' needs activation 'sigmoid'"),
     ({"sizes": (8, 3, 8), "sparsity": "l2"}, "unknown sparsity 'l2'; valid choices: 'kl', 'l1'"),
-    ({"sizes": (8, 3, 8), "code_layer": 2}, r"code_layer must be a hidden-layer index in \[1, 1\]"),
+    ({"sizes": (8, 3, 8), "code_layer": 2},
+     r"code_layer \(a hidden-layer index\) must be an integer in \[1, 1\], got 2"),
     ({"sizes": (8, 3, 8), "dropout_kind": "gaussian"}, "unknown dropout_kind 'gaussian'"),
 ]
 
@@ -565,7 +566,7 @@ def test_training_schedules_must_match_the_step_count():
         S.train_autoencoder(params, X, config, lr=1.0, steps=3, masks=[np.ones((3, 2))])
     with pytest.raises(ValueError, match=r"batches must hold one entry per step \(2\), got 1"):
         T.train_autoencoder(ae, torch.tensor(X), lr=1.0, steps=2, batches=[[0, 1]])
-    with pytest.raises(ValueError, match="steps must be an int >= 0, got -1"):
+    with pytest.raises(ValueError, match="steps must be an integer >= 0, got -1"):
         S.train_autoencoder(params, X, config, lr=1.0, steps=-1)
     with pytest.raises(ValueError, match="Invalid learning rate"):
         S.train_autoencoder(params, X, config, lr=-1.0, steps=1)

@@ -585,7 +585,7 @@ def test_cli_rejects_a_bad_epoch_count(capsys):
     with pytest.raises(SystemExit) as exc:
         tc.main(["perceptron-and", "--max-epochs", "0"])
     assert exc.value.code == 2
-    assert "--max-epochs must be >= 1, got 0" in capsys.readouterr().err
+    assert "--max-epochs must be an integer in [1, 10000], got 0" in capsys.readouterr().err
 
 
 @pytest.mark.catalog("E2")

@@ -297,7 +297,7 @@ def test_generalization_bad_input_is_a_clear_error(rng):
         regularized_least_squares(X, y, "l3", 0.1, 0.1, 10)
     with pytest.raises(ValueError, match="unknown penalty 'l3'; valid choices"):
         tens.regularized_least_squares(torch.zeros(5, 3), torch.zeros(5), "l3", 0.1, 0.1, 10)
-    with pytest.raises(ValueError, match=r"y must have 5 entries \(rows of X\), got y\(4,\)"):
+    with pytest.raises(ValueError, match=r"y must have one entry per row of X, got y\(4,\)"):
         regularized_least_squares(X, y[:4], "l2", 0.1, 0.1, 10)
     with pytest.raises(ValueError, match=r"lr must be in \(0, inf\), got 0.0"):
         regularized_least_squares(X, y, "l2", 0.1, 0.0, 10)

@@ -775,6 +775,13 @@ def test_trace_keeps_a_users_name_v1_apart_from_the_numbered_nodes():
         (lambda: g.variable(0.0) ** -1.0, r"pow: input must be nonzero for an exponent below 1"),
         (lambda: g.sinh(g.variable(1000.0)), r"sinh: overflow encountered"),
         (lambda: g.backward(g.const(1.0)), r"backward: the output does not depend on any"),
+        # Squares past 1e154 overflow: an error, not a silent inf with a zero gradient.
+        (lambda: g.norm(g.variable(np.array([1e200, 1e200]))), r"norm: overflow encountered"),
+        (lambda: g.variable(1.0, "x", batched=True), r"x: a batch needs a points axis"),
+        # (3,) would broadcast against the points axis of (3, 2): refused, not misaligned.
+        (lambda: g.variable(np.ones((3, 2)), batched=True) + np.ones(3),
+         r"a batch of points meets an array without the points axis, got a\(3, 2\) "
+         r"\(batched\) and b\(3,\)"),
     ],
 )
 def test_added_ops_refuse_bad_input_with_a_clear_value_error(make, match):

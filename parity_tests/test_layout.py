@@ -71,3 +71,14 @@ def test_the_app_checks_its_hyper_parameters_with_scratch_validation():
     # The one place where valid ranges live: the app's models and data use it.
     users = {p.name for p in APP_FILES if _scratch_imports(p) == {"scratch.validation"}}
     assert {"models.py", "data.py"} <= users
+
+
+TORCHREF_FILES = sorted((ROOT / "torchref").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", TORCHREF_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_torchref_never_imports_lightning_or_the_app(path):
+    # The arrow points lightning_app -> torchref -> scratch: torchref.twin drives scratch for
+    # the app's --twin, and the app's callback feeds it, never the other way round.
+    forbidden = _imported_roots(path) & {"lightning", "pytorch_lightning", "lightning_app"}
+    assert not forbidden, f"{path.name} imports {sorted(forbidden)}"

@@ -598,7 +598,7 @@ def test_torch_mlp_and_conversions_reject_bad_input_with_clear_errors(rng):
         tmlp.load_numpy_params(model, [params[0], params[1], params[2], np.zeros(3)])
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     logits = torch.zeros(5, 2)
-    with pytest.raises(ValueError, match=r"integer class labels of shape \(5,\)"):
+    with pytest.raises(ValueError, match=r"y must be class labels of shape \(5,\), got y\(5, 2\)"):
         tmlp.head_loss(logits, torch.zeros(5, 2), "multiclass")
     with pytest.raises(ValueError, match=r"class labels in \[0, 1\], got values in \[0, 3\]"):
         tmlp.head_loss(logits, torch.tensor([0, 1, 3, 0, 0]), "multiclass")

@@ -28,7 +28,13 @@ import pytest
 import torch
 
 import scratch.mlp as smlp
-from parity_tests.helpers import assert_close, to_numpy, to_torch, tol
+from parity_tests.helpers import (
+    assert_close,
+    record_passed_comparison,
+    to_numpy,
+    to_torch,
+    tol,
+)
 from scratch import optim as so
 from torchref import optim as to
 from torchref.mlp import MLP, load_numpy_params
@@ -365,6 +371,7 @@ def assert_runs_match(case: Case, problem: Problem, dtype, steps: int = STEPS, *
             np.testing.assert_allclose(
                 got, want, **kw, err_msg=f"{case.name} on {problem.name}: differs at step {k}"
             )
+        record_passed_comparison(got, want, dtype, rtol=kw["rtol"], atol=kw["atol"])
         n += 1
     assert n == steps
     return run
@@ -741,9 +748,9 @@ def test_adam_then_sgd_checks_its_sgd_phase_and_switch_step_alike():
             make(sgd_lr=-1.0)
         with pytest.raises(ValueError, match=r"Invalid momentum value: 1.5; momentum must be"):
             make(momentum=1.5)
-        with pytest.raises(ValueError, match=r"switch_step must be an int >= 0, got -3"):
+        with pytest.raises(ValueError, match=r"switch_step must be an integer >= 0, got -3"):
             make(switch_step=-3)
-        with pytest.raises(TypeError, match=r"switch_step must be an int >= 0, got 2.5"):
+        with pytest.raises(TypeError, match=r"switch_step must be an integer >= 0, got 2.5"):
             make(switch_step=2.5)
 
 

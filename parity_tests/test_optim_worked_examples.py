@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from parity_tests.helpers import assert_close, to_torch
 from parity_tests.test_optim import _closure
+from scratch import demonstrations as sd
 from scratch import optim as so
 from torchref import optim as to
 
@@ -59,7 +60,7 @@ def test_f3_printed_46_4_needs_t4_8_and_a_slip_in_row_1():
     for name, t in (("t4=8", T_ARITH), ("t4=2", T_PRINTED)):
         t = np.array(t)
         rows = [(2.0 * xp - tp) * xp for xp, tp in zip(X_003, t, strict=True)]  # by hand
-        grad = so.linear_neuron_loss_grad(np.array([2.0]), x, t)[0]
+        grad = sd.linear_neuron_loss_grad(np.array([2.0]), x, t)[0]
         assert grad == pytest.approx(sum(rows) / 5, rel=1e-15)
         assert grad == pytest.approx(_torch_grad(X_003, t, 2.0)[0], rel=1e-15)
         w_new = so.gd_update(np.array([2.0]), np.array([grad]), lr=0.01)[0]
@@ -84,7 +85,7 @@ def test_f4_printed_gradients_come_from_t4_8_and_the_mean_loss():
     hits = []
     for t_name, t in (("t4=2", T_PRINTED), ("t4=8", T_ARITH)):
         for reduction in ("mean", "sum"):
-            g = so.linear_neuron_loss_grad(np.array([-1.0, 2.0]), X1, np.array(t))
+            g = sd.linear_neuron_loss_grad(np.array([-1.0, 2.0]), X1, np.array(t))
             if reduction == "sum":
                 g = g * 5  # 003's general rule sums over D; its examples divide by m
             assert_close(g, np.array(_torch_grad(X_003, t, 2.0, -1.0, reduction)))
@@ -99,7 +100,7 @@ def test_f4_printed_gradients_come_from_t4_8_and_the_mean_loss():
 def test_f5_lms_online_pass_matches_torch_sgd_one_example_at_a_time(rng):
     X = np.column_stack([np.ones(12), rng.normal(size=(12, 2))])  # bias folded in
     t, w0 = rng.normal(size=12), rng.normal(size=3)
-    w = so.delta_rule_online(w0, X, t, lr=0.05)
+    w = sd.delta_rule_online(w0, X, t, lr=0.05)
     p = torch.tensor(w0, requires_grad=True)
     opt = torch.optim.SGD([p], lr=0.05)
     for x_p, t_p in zip(to_torch(X), to_torch(t), strict=True):
@@ -113,7 +114,7 @@ def test_f5_lms_online_pass_matches_torch_sgd_one_example_at_a_time(rng):
 def test_f5_minibatch_lms_step_matches_torch_and_has_one_lambda_not_two(rng):
     X, t, w0 = rng.normal(size=(8, 3)), rng.normal(size=8), rng.normal(size=3)
     lam = 0.3
-    w = so.delta_rule_batch(w0, X, t, lr=lam)
+    w = sd.delta_rule_batch(w0, X, t, lr=lam)
     p = torch.tensor(w0, requires_grad=True)
     (0.5 * torch.nn.functional.mse_loss(to_torch(X) @ p, to_torch(t))).backward()
     torch.optim.SGD([p], lr=lam).step()
@@ -134,10 +135,10 @@ def test_f5_lms_settles_on_least_squares_where_the_perceptron_never_settles():
     w_lms, w_perc = np.zeros(3), np.zeros(3)
     updates_per_epoch = []
     for _ in range(300):
-        w_lms = so.delta_rule_batch(w_lms, X, t, lr=0.5)
+        w_lms = sd.delta_rule_batch(w_lms, X, t, lr=0.5)
         updates = 0
         for p in range(4):  # example by example, counting the updates the errors cause
-            new = so.delta_rule_online(w_perc, X[p : p + 1], t[p : p + 1], lr=0.5, unit="threshold")
+            new = sd.delta_rule_online(w_perc, X[p : p + 1], t[p : p + 1], lr=0.5, unit="threshold")
             updates += not np.array_equal(new, w_perc)
             w_perc = new
         updates_per_epoch.append(updates)
@@ -145,14 +146,14 @@ def test_f5_lms_settles_on_least_squares_where_the_perceptron_never_settles():
     assert min(updates_per_epoch[-50:]) >= 1  # every epoch still misclassifies: no rest
     # one example, threshold unit: the same Delta w formula with y = 1{w.x > 0}
     x, w = X[3], np.array([-0.2, 0.5, 0.4])
-    assert_close(so.delta_rule_online(w, x[None], t[3:], lr=0.5, unit="threshold"),
+    assert_close(sd.delta_rule_online(w, x[None], t[3:], lr=0.5, unit="threshold"),
                  w + 0.5 * (0.0 - 1.0) * x)
 
 
 @pytest.mark.catalog("F6")
 def test_f6_one_sgd_step_of_a_sigmoid_unit_matches_torch():
     # 003: w1 = -2, w0 = 1, lambda = 1, example (x = 2, t = 1), cross-entropy
-    w = so.delta_rule_online(np.array([1.0, -2.0]), np.array([[1.0, 2.0]]), np.array([1.0]),
+    w = sd.delta_rule_online(np.array([1.0, -2.0]), np.array([[1.0, 2.0]]), np.array([1.0]),
                              lr=1.0, unit="sigmoid")
     unit = torch.nn.Linear(1, 1).double()
     with torch.no_grad():
@@ -180,9 +181,9 @@ def test_f2_batch_gd_matches_torch_full_batch_steps_and_stops_when_the_loss_stop
     X, t = rng.normal(size=(10, 2)), rng.normal(size=10)
 
     def loss_and_grad(w):  # loss_D = 1/2 sum_p (y_p - t_p)^2, its gradient sums over p
-        return 10 * so.linear_neuron_loss(w, X, t), 10 * so.linear_neuron_loss_grad(w, X, t)
+        return 10 * sd.linear_neuron_loss(w, X, t), 10 * sd.linear_neuron_loss_grad(w, X, t)
 
-    path, losses = so.gradient_descent(loss_and_grad, np.zeros(2), lr=0.02, max_epochs=500,
+    path, losses = sd.gradient_descent(loss_and_grad, np.zeros(2), lr=0.02, max_epochs=500,
                                        tol=1e-12)
     p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.SGD([p], lr=0.02)
@@ -208,7 +209,7 @@ def test_f7_subgradient_sgd_matches_torch_autograd_through_abs(rng):
     # sub-gradient is a choice, and both sides take sign(0) = 0 (w does not move)
     X[:2] = [[1.0, 2.0, -1.0], [0.0, 1.0, 3.0]]
     y[:2] = 0.0
-    path = so.subgradient_sgd(np.zeros(3), X, y, lr=lambda t: 0.1 / (1 + t / 10))
+    path = sd.subgradient_sgd(np.zeros(3), X, y, lr=lambda t: 0.1 / (1 + t / 10))
     p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.SGD([p], lr=0.1)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 / (1 + t / 10))
@@ -219,7 +220,7 @@ def test_f7_subgradient_sgd_matches_torch_autograd_through_abs(rng):
         sched.step()
         assert_close(p, path[k + 1])
     assert np.all(path[2] == 0.0)
-    loss = [np.mean([so.absolute_loss(w, x, yy) for x, yy in zip(X, y, strict=True)])
+    loss = [np.mean([sd.absolute_loss(w, x, yy) for x, yy in zip(X, y, strict=True)])
             for w in path[[0, -1]]]
     assert loss[1] < 0.1 * loss[0]
 
@@ -234,15 +235,15 @@ def test_f7_sign_choice_is_a_subgradient_also_at_the_kink(u, x, v):
     # w.x - y = 0 (the kink) reachable exactly; y is chosen so that half the cases sit on it
     u, x, v = np.array(u, float), np.array(x, float), np.array(v)
     for y in (float(x @ u), float(x @ u) + 1.0):
-        g = so.absolute_loss_subgradient(u, x, y)
-        assert so.absolute_loss(v, x, y) >= so.absolute_loss(u, x, y) + g @ (v - u) - 1e-12
+        g = sd.absolute_loss_subgradient(u, x, y)
+        assert sd.absolute_loss(v, x, y) >= sd.absolute_loss(u, x, y) + g @ (v - u) - 1e-12
 
 
 @pytest.mark.catalog("F8")
 @pytest.mark.parametrize("n, size, drop_last", [(64, 16, False), (50, 16, False), (50, 16, True),
                                                 (7, 10, False), (1, 1, False)])
 def test_f8_an_epoch_has_ceil_n_over_s_batches_like_dataloader(n, size, drop_last, rng):
-    batches = so.minibatches(n, size, rng, drop_last=drop_last)
+    batches = sd.minibatches(n, size, rng, drop_last=drop_last)
     loader = torch.utils.data.DataLoader(range(n), batch_size=size, shuffle=True,
                                          drop_last=drop_last)
     assert len(batches) == len(loader) == (n // size if drop_last else math.ceil(n / size))
@@ -251,7 +252,7 @@ def test_f8_an_epoch_has_ceil_n_over_s_batches_like_dataloader(n, size, drop_las
     if not drop_last:
         assert sorted(seen.tolist()) == list(range(n))
     if n > 10:  # shuffled: a fresh order every epoch
-        assert not np.array_equal(seen, np.concatenate(so.minibatches(n, size, rng)))
+        assert not np.array_equal(seen, np.concatenate(sd.minibatches(n, size, rng)))
 
 
 @pytest.mark.catalog("F8")
@@ -261,8 +262,8 @@ def test_f8_minibatch_sgd_epochs_match_torch_on_the_same_batches(rng):
     p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.SGD([p], lr=0.1)
     for _ in range(3):
-        for idx in so.minibatches(50, 16, rng):
-            sopt.step(w, [so.linear_neuron_loss_grad(w[0], X[idx], t[idx])])
+        for idx in sd.minibatches(50, 16, rng):
+            sopt.step(w, [sd.linear_neuron_loss_grad(w[0], X[idx], t[idx])])
             opt.zero_grad()
             (0.5 * torch.nn.functional.mse_loss(to_torch(X[idx]) @ p, to_torch(t[idx]))).backward()
             opt.step()
@@ -272,7 +273,7 @@ def test_f8_minibatch_sgd_epochs_match_torch_on_the_same_batches(rng):
 @pytest.mark.catalog("F9")
 def test_f9_momentum_step_tends_to_eps_over_one_minus_mu():
     lr, mu, steps = 0.1, 0.9, 300
-    m = so.momentum_steady_state(lr, mu, steps)
+    m = sd.momentum_steady_state(lr, mu, steps)
     k = np.arange(1, steps + 1)
     assert_close(m, -lr * (1 - mu**k) / (1 - mu))  # the geometric series of 002
     assert m[-1] == pytest.approx(-lr / (1 - mu), rel=1e-12)  # the steady-state step
@@ -341,27 +342,27 @@ def test_f18_linear_neuron_bowl_gd_descends_monotonically_while_sgd_keeps_circli
     w0 = np.array([-2.0, 2.0])
 
     def loss_and_grad(w):
-        return so.linear_neuron_loss(w, X, t), so.linear_neuron_loss_grad(w, X, t)
+        return sd.linear_neuron_loss(w, X, t), sd.linear_neuron_loss_grad(w, X, t)
 
-    path, losses = so.gradient_descent(loss_and_grad, w0, lr=0.7, max_epochs=2000)
+    path, losses = sd.gradient_descent(loss_and_grad, w0, lr=0.7, max_epochs=2000)
     assert np.all(np.diff(losses) <= 0)  # batch GD: every epoch goes down the bowl
     assert np.linalg.norm(path[-1] - w_star) < 1e-6
     # online SGD at a constant rate: the loss goes up about as often as down, and over the
     # last 10 epochs w keeps moving around w* without getting closer than a floor
-    sgd = so.sgd_path(w0, X, t, lr=0.1, epochs=100, rng=np.random.default_rng(1))
-    sgd_losses = np.array([so.linear_neuron_loss(w, X, t) for w in sgd])
+    sgd = sd.sgd_path(w0, X, t, lr=0.1, epochs=100, rng=np.random.default_rng(1))
+    sgd_losses = np.array([sd.linear_neuron_loss(w, X, t) for w in sgd])
     assert np.mean(np.diff(sgd_losses) > 0) > 0.3
     dist = np.linalg.norm(sgd[-200:] - w_star, axis=1)
     assert dist.min() > 1e-3 and dist.max() < 0.5
     # the SGD steps are not along -grad L (the zig-zag): median cosine well below 1
     steps = np.diff(sgd[:200], axis=0)
-    grads = np.array([so.linear_neuron_loss_grad(w, X, t) for w in sgd[:199]])
+    grads = np.array([sd.linear_neuron_loss_grad(w, X, t) for w in sgd[:199]])
     cos = -np.sum(steps * grads, axis=1) / (np.linalg.norm(steps, axis=1)
                                             * np.linalg.norm(grads, axis=1))
     assert np.median(cos) < 0.9
     # the claim's limits: without noise (every example shares the minimum) SGD at the same
     # constant rate does converge (docs/errata.md, F18)
-    exact = so.sgd_path(w0, X, t_exact, lr=0.1, epochs=100, rng=np.random.default_rng(1))
+    exact = sd.sgd_path(w0, X, t_exact, lr=0.1, epochs=100, rng=np.random.default_rng(1))
     assert np.linalg.norm(exact[-1] - w_true) < 1e-9
     # torch walks the same SGD path (one example per step, same order)
     order = np.random.default_rng(1)
@@ -385,11 +386,11 @@ def test_f19_gd_on_a_quadratic_converges_iff_lr_is_below_two_over_a(k, c):
     # a = 2^k keeps eps * a == c exact in floating point, so c = 2 is exactly the boundary
     a = 2.0**k
     lr, w0, steps = c / a, 1.0, 40
-    path, diverged = so.iterate_until_divergence(lambda w: a * w, np.array([w0]), so.SGD(lr),
+    path, diverged = sd.iterate_until_divergence(lambda w: a * w, np.array([w0]), so.SGD(lr),
                                                  steps=steps)
-    assert_close(path[:, 0], so.quadratic_gd_closed_form(w0, a, lr, len(path) - 1))
+    assert_close(path[:, 0], sd.quadratic_gd_closed_form(w0, a, lr, len(path) - 1))
     mags = np.abs(path[:, 0])
-    assert so.gd_converges_on_quadratic(a, lr) == (c < 2)
+    assert sd.gd_converges_on_quadratic(a, lr) == (c < 2)
     if c < 2:  # |w| shrinks every step (c = 1 lands on the minimum at once)
         assert np.all((np.diff(mags) < 0) | (mags[1:] == 0.0))
     elif c == 2:
@@ -409,7 +410,7 @@ def test_f19_gd_on_a_quadratic_converges_iff_lr_is_below_two_over_a(k, c):
 @pytest.mark.catalog("F19")
 def test_f19_a_tiny_learning_rate_stalls():
     a, lr, steps = 1.0, 1e-4, 1000
-    path, _ = so.iterate_until_divergence(lambda w: a * w, np.array([1.0]), so.SGD(lr),
+    path, _ = sd.iterate_until_divergence(lambda w: a * w, np.array([1.0]), so.SGD(lr),
                                           steps=steps)
     assert path[-1, 0] > 0.9  # 1000 steps later w has not moved 10% of the way
     assert path[-1, 0] == pytest.approx((1 - lr * a) ** steps, rel=1e-12)
@@ -421,18 +422,18 @@ def test_f20_momentum_can_hurt_slower_on_a_quadratic_divergent_on_a_quartic():
     # hurt". Two counterexamples (docs/errata.md, F20):
     # (1) a w^2 / 2, a = 1, eps = 1: GD lands on the minimum in one step; mu = 0.9 spirals
     #     in at the rate sqrt(0.9) per step and is still 1e-3 away after 100 steps.
-    gd, _ = so.iterate_until_divergence(lambda w: w, np.array([1.0]), so.SGD(1.0), steps=100)
-    mom, _ = so.iterate_until_divergence(lambda w: w, np.array([1.0]), so.SGD(1.0, 0.9),
+    gd, _ = sd.iterate_until_divergence(lambda w: w, np.array([1.0]), so.SGD(1.0), steps=100)
+    mom, _ = sd.iterate_until_divergence(lambda w: w, np.array([1.0]), so.SGD(1.0, 0.9),
                                          steps=100)
     assert gd[1, 0] == 0.0 and np.all(gd[1:] == 0.0)
     assert abs(mom[-1, 0]) > 1e-3
-    assert so.heavy_ball_spectral_radius(1.0, 1.0, 0.9) == pytest.approx(math.sqrt(0.9))
-    assert so.heavy_ball_spectral_radius(1.0, 1.0, 0.0) == pytest.approx(0.0, abs=1e-12)
+    assert sd.heavy_ball_spectral_radius(1.0, 1.0, 0.9) == pytest.approx(math.sqrt(0.9))
+    assert sd.heavy_ball_spectral_radius(1.0, 1.0, 0.0) == pytest.approx(0.0, abs=1e-12)
     # (2) w^4 / 4 from w = 1, eps = 1.5: GD converges (|w| falls every step); momentum 0.9
     #     overshoots into the steep walls and diverges within 5 steps.
-    gd, gd_div = so.iterate_until_divergence(so.quartic_loss_grad, np.array([1.0]),
+    gd, gd_div = sd.iterate_until_divergence(sd.quartic_loss_grad, np.array([1.0]),
                                              so.SGD(1.5), steps=200)
-    mom, mom_div = so.iterate_until_divergence(so.quartic_loss_grad, np.array([1.0]),
+    mom, mom_div = sd.iterate_until_divergence(sd.quartic_loss_grad, np.array([1.0]),
                                                so.SGD(1.5, 0.9), steps=200)
     assert not gd_div and np.all(np.diff(np.abs(gd[:, 0])) < 0) and abs(gd[-1, 0]) < 0.05
     assert mom_div and len(mom) - 1 <= 5

@@ -173,7 +173,7 @@ def test_inverse_time_lambda_survives_state_dict_and_pickling():
 
 BAD = [
     ("step", {"step_size": 0, "gamma": 0.5}, lambda: ss.step_decay(0, 1.0, 0, 0.5),
-     r"step_size must be an int >= 1, got 0"),
+     r"step_size must be an integer >= 1, got 0"),
     ("step", {"step_size": 5, "gamma": 0.0}, lambda: ss.step_decay(0, 1.0, 5, 0.0),
      r"gamma must be in \(0, 1\], got 0.0"),
     ("exponential", {"k": -0.1}, lambda: ss.exponential_decay(0, 1.0, -0.1),
@@ -183,7 +183,7 @@ BAD = [
     ("warmup", {"warmup_steps": 5, "start_factor": 0.0},
      lambda: ss.linear_warmup(0, 1.0, 5, 0.0), r"start_factor must be in \(0, 1\], got 0.0"),
     ("warmup", {"warmup_steps": 2.5}, lambda: ss.linear_warmup(0, 1.0, 2.5),
-     r"warmup_steps must be an int >= 1, got 2.5"),
+     r"warmup_steps must be an integer >= 1, got 2.5"),
 ]
 
 
@@ -204,6 +204,5 @@ def test_unknown_schedule_name_lists_the_valid_ones():
     with pytest.raises(ValueError, match=r"unknown hyper-parameter\(s\) 'gamma' for scheduler "
                                          r"'exponential'; valid: k"):
         ts.make_scheduler("exponential", opt, gamma=0.9)
-    with pytest.raises(ValueError, match=r"t must be an int >= 0 \(a step or epoch index\), "
-                                         r"got -1"):
+    with pytest.raises(ValueError, match=r"t must be an integer >= 0, got -1"):
         ss.exponential_decay(-1, 1.0, 0.1)

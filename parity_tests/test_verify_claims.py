@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from scratch import graph
 from torchref import graph as tgraph
 from torchref.verify import check, format_report, main
 
@@ -83,6 +84,63 @@ def test_random_points_are_seeded_and_stay_inside_every_domain():
     two = check("ln(x) + sqrt(y)", {"x": 0.05, "y": 0.02}, claims={"x": "1/x"}, seed=3)
     assert one.ok and one.random_points == 5 and two.random_points == 5
     assert format_report(one) == format_report(two)
+    # Outside the claim's domain only (ln(x) < 0 below x = 1): drawn again as well.
+    three = check("x**2", {"x": 0.05}, claims={"x": "2*x + 0*ln(x)"}, seed=3)
+    assert three.ok and three.random_points == 5
+
+
+@pytest.mark.parametrize("seed", [0, 3, 11])
+def test_the_points_checked_are_the_first_draws_inside_every_domain(seed):
+    # All points go through one batch; the draws outside a domain (x <= 0 here, for ln) are
+    # found and replaced, and what is checked is what drawing one point at a time keeps: the
+    # first draws inside, in order. The claim holds at --at (x = 0.05) and nowhere else, so
+    # the point it fails at is the first draw inside.
+    report = check("x**3 + ln(x)", {"x": 0.05},
+                   claims={"x": "3*x**2 + 1/x + (x > 0.05) + (x < 0.05)"}, seed=seed)
+    rng = np.random.default_rng(seed)
+    draws = [0.05 + 0.2 * rng.uniform(-1, 1, ()) for _ in range(100)]
+    assert sum(x <= 0 for x in draws[:5]) >= 1  # the batch of the first five draws failed
+    claim = _claim(report, "x")
+    assert report.random_points == 5 and not claim.ok
+    assert float(claim.failed_at["x"]) == next(x for x in draws if x > 0)
+
+
+def _work(monkeypatch, *args, **kwargs):
+    """The NumPy nodes built, NumPy backward passes and torch passes of one check(...)."""
+    counts = {"nodes": 0, "backward": 0, "torch": 0}
+
+    def counted(module, name, key):
+        original = getattr(module, name)
+
+        def wrapper(*a, **k):
+            counts[key] += 1
+            return original(*a, **k)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counted(graph, "_make", "nodes")
+    counted(graph, "backward", "backward")
+    counted(tgraph, "evaluate", "torch")
+    report = check(*args, **kwargs)
+    monkeypatch.undo()
+    return counts, report
+
+
+@pytest.mark.parametrize("claim, ok", [("y*cos(x*y) + 2*x", True), ("y*cos(x*y)", False)])
+def test_the_random_points_of_a_claim_cost_one_batched_pass_however_many(monkeypatch, claim, ok):
+    # --at and all random points go through scratch.graph together (a trailing points axis):
+    # the nodes built and the backward passes run (the diagnosis's cut paths included) do
+    # not grow with --points, so a 10,000-node expression checks at 5 points as fast as at 1.
+    expr, at = "sin(x*y) + x**2", {"x": 0.7, "y": -1.2}
+    one, report_one = _work(monkeypatch, expr, at, claims={"x": claim}, points=1)
+    many, report_many = _work(monkeypatch, expr, at, claims={"x": claim}, points=40)
+    assert report_one.ok is report_many.ok is ok and report_many.random_points == 40
+    assert many == one
+    # One NumPy pass (--at and every point) and one torch pass; a wrong claim adds one
+    # backward pass per path the diagnosis cuts (x feeds two nodes).
+    assert one == {"nodes": 4 + (5 if ok else 3), "backward": 1 if ok else 3, "torch": 1}
+    if not ok:
+        assert _claim(report_many, "x").slips == ["missing_path"]
 
 
 # ---- claims of any shape -----------------------------------------------------------------------
@@ -202,3 +260,14 @@ def test_engines_that_disagree_exit_1_and_mark_the_node(capsys, monkeypatch):
     assert rc == 1
     row = next(line for line in out.splitlines() if line.startswith("v1"))
     assert row.rstrip().endswith("DIFFER") and "NOT everywhere" in out
+
+
+def test_a_node_of_another_shape_in_torch_differs_even_with_the_same_entries(monkeypatch):
+    # torch's transpose of a vector as a (3, 1) column: the same three numbers, but not the
+    # node scratch.graph computed (a vector stays a vector, as NumPy's .T).
+    monkeypatch.setitem(tgraph.OPS, "transpose",
+                        lambda a: a.reshape(-1, 1) if a.ndim == 1 else a.t())
+    report = check("sum(transpose(w) * 2)", {"w": [1.0, -2.0, 0.5]})
+    rows = {n.op: n for n in report.nodes}
+    assert not rows["transpose"].agree and rows["mul"].agree is False
+    assert not report.ok and report.engines_agree is False

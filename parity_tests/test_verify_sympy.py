@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 
 from parity_tests.sympy_reference import Undefined, value_and_grad
-from torchref.verify import FUNCTIONS, VerifyError, check
+from scratch import graph
+from torchref.verify import FUNCTIONS, VerifyError, check, parse_program
+from torchref.verify.engines import Evaluation, scratch_nodes
 
 CASES = 2000
 SEED = 20240613
@@ -217,6 +219,56 @@ def test_random_expressions_agree_with_sympy_and_both_engines_agree_on_every_nod
         seen_ops.update(n.op for n in report.nodes)
         checked += 1
     # The whole language was exercised: every function's op, every operator, indexing.
+    wanted = {f.op for f in FUNCTIONS.values()} | {"add", "sub", "mul", "div", "pow", "neg",
+                                                   "matmul", "index", "lt", "le", "gt", "ge"}
+    assert wanted <= seen_ops, f"never generated: {sorted(wanted - seen_ops)}"
+
+
+BATCH_CASES, BATCH_POINTS = 400, 3
+
+
+def _scratch(program, values, batched=False):
+    ev = Evaluation(values, batched=batched)
+    scratch_nodes([program.output], ev, program.expression)
+    graph.backward(ev.node(program.output))
+    return ev
+
+
+@pytest.mark.catalog("D13")
+def test_a_batch_of_points_gives_every_node_what_each_point_gives_alone():
+    # verify checks a claim at all its random points in one batched pass of scratch.graph (a
+    # trailing points axis); each point must come out as if it had been evaluated on its own.
+    r = np.random.default_rng(SEED)
+    checked, seen_ops = 0, set()
+    for text, lets, values in _cases():
+        if checked == BATCH_CASES:
+            break
+        program = parse_program(text, lets)
+        points = [values] + [{n: v + r.uniform(-0.3, 0.3, v.shape) for n, v in values.items()}
+                             for _ in range(BATCH_POINTS - 1)]
+        try:
+            alone = [_scratch(program, p) for p in points]
+        except (VerifyError, ValueError):
+            continue  # outside a domain at some point: draw again
+        batch = _scratch(program, {n: np.stack([p[n] for p in points], axis=-1)
+                                   for n in values}, batched=True)
+        for key, node in alone[0].nodes.items():
+            b = batch.nodes[key]
+            where = f"case {checked}: {text!r} with lets {lets}, node {node.op}"
+            # Only constants (no variable beneath) lack the points axis, and carry no adjoint.
+            assert b.shape == node.shape, where
+            assert b.value.shape == node.shape + (BATCH_POINTS,) * b.batched, where
+            assert b.batched or not node.requires_grad, where
+            for i, ev in enumerate(alone):
+                np.testing.assert_allclose(b.value if not b.batched else b.value[..., i],
+                                           ev.nodes[key].value, rtol=1e-12, atol=1e-14,
+                                           err_msg=where)
+                assert (b.grad is None) == (ev.nodes[key].grad is None), where
+                if b.grad is not None:
+                    np.testing.assert_allclose(b.grad[..., i], ev.nodes[key].grad, rtol=1e-12,
+                                               atol=1e-14, err_msg=where)
+            seen_ops.add(node.op)
+        checked += 1
     wanted = {f.op for f in FUNCTIONS.values()} | {"add", "sub", "mul", "div", "pow", "neg",
                                                    "matmul", "index", "lt", "le", "gt", "ge"}
     assert wanted <= seen_ops, f"never generated: {sorted(wanted - seen_ops)}"

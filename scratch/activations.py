@@ -25,9 +25,12 @@ from collections.abc import Callable
 import numpy as np
 
 from scratch.validation import (
+    FINITE,
+    LEARNING_RATE,
+    OPEN_UNIT,
     Choice,
-    Interval,
     check_array,
+    check_count,
     check_interval,
 )
 
@@ -75,8 +78,6 @@ __all__ = [
     "dying_relu_demo",
 ]
 
-_REAL = Interval(-np.inf, np.inf, "neither")  # any finite real number
-_LEVEL = Interval(0.0, 1.0, "neither")
 
 
 def _z(z, name: str = "z") -> np.ndarray:
@@ -98,7 +99,7 @@ def neuron(x, w, b, activation: str = "sigmoid") -> np.ndarray:
     """
     x = check_array("x", x, ndim=(1, 2))
     w = check_array("w", w, ndim=1)
-    b = check_interval("b", b, _REAL)
+    b = check_interval("b", b, FINITE)
     if x.shape[-1] != w.shape[0]:
         raise ValueError(
             f"x and w must agree on the input dimension, got x{x.shape} and w{w.shape}"
@@ -226,7 +227,7 @@ def leaky_relu(z, alpha: float = 0.01) -> np.ndarray:
     Shape: any -> same; alpha a finite real number.
     """
     z = _z(z)
-    a = z.dtype.type(check_interval("alpha", alpha, _REAL))
+    a = z.dtype.type(check_interval("alpha", alpha, FINITE))
     return np.where(z > 0, z, a * z)
 
 
@@ -238,7 +239,7 @@ def leaky_relu_grad(z, alpha: float = 0.01) -> np.ndarray:
     Shape: any -> same.
     """
     z = _z(z)
-    a = z.dtype.type(check_interval("alpha", alpha, _REAL))
+    a = z.dtype.type(check_interval("alpha", alpha, FINITE))
     return np.where(z > 0, np.ones_like(z), np.full_like(z, a))
 
 
@@ -331,7 +332,7 @@ def elu(z, alpha: float = 1.0) -> np.ndarray:
     Erratum: docs/errata.md#a7
     """
     z = _z(z)
-    a = z.dtype.type(check_interval("alpha", alpha, _REAL))
+    a = z.dtype.type(check_interval("alpha", alpha, FINITE))
     return np.where(z > 0, z, a * np.expm1(np.minimum(z, 0)))
 
 
@@ -342,7 +343,7 @@ def elu_grad(z, alpha: float = 1.0) -> np.ndarray:
     differentiable at 0 only when alpha = 1. Shape: any -> same.
     """
     z = _z(z)
-    a = z.dtype.type(check_interval("alpha", alpha, _REAL))
+    a = z.dtype.type(check_interval("alpha", alpha, FINITE))
     return np.where(z > 0, np.ones_like(z), a * np.exp(np.minimum(z, 0)))
 
 
@@ -429,6 +430,11 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     `F.softmax(z, dim=axis)`, `nn.Softmax(dim)`. Shape: any -> same.
     """
     z = _z(z)
+    if -z.ndim <= axis < z.ndim and z.shape[axis] == 0:  # max() has no identity: say so
+        raise ValueError(
+            f"z must have at least one entry along axis {axis} (the softmax's classes), "
+            f"got shape {z.shape}"
+        )
     shifted = z - z.max(axis=axis, keepdims=True)  # <= 0 along axis
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
@@ -532,8 +538,8 @@ def is_subgradient(f: Callable[[np.ndarray], np.ndarray], g: float, u: float, v)
     (002 §4.2.3). Catalog: A11. A finite sample `v` can only refute the claim; it proves it
     for a convex f when v covers both sides of u. Shapes: g, u scalars; v any.
     """
-    g = check_interval("g", g, _REAL)
-    u = check_interval("u", u, _REAL)
+    g = check_interval("g", g, FINITE)
+    u = check_interval("u", u, FINITE)
     v = _z(v, "v")
     fu = float(np.asarray(f(np.asarray(u, dtype=v.dtype))))
     # A little slack for rounding in f; the property is an inequality between reals.
@@ -552,7 +558,7 @@ def saturation_point(grad: Callable[[np.ndarray], np.ndarray], level: float) -> 
     `tanh_grad`, `tanh_half_grad`; a derivative that never falls below `level` (ReLU' = 1 on
     z > 0) raises ValueError. `level` in (0, grad(0)).
     """
-    level = check_interval("level", level, _LEVEL)
+    level = check_interval("level", level, OPEN_UNIT)
     g0 = float(grad(np.float64(0.0)))
     if not level < g0:
         raise ValueError(f"level must be in (0, grad(0)) = (0, {g0:g}), got {level!r}")
@@ -605,10 +611,9 @@ def dying_relu_demo(x, y, W, b, v, c, lr: float = 0.1, steps: int = 5) -> dict:
     W = check_array("W", W, ndim=2).copy()
     b = check_array("b", b, ndim=1).copy()
     v = check_array("v", v, ndim=1).copy()
-    c = check_interval("c", c, _REAL)
-    lr = check_interval("lr", lr, Interval(0, np.inf, "left"))
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    c = check_interval("c", c, FINITE)
+    lr = check_interval("lr", lr, LEARNING_RATE)
+    steps = check_count("steps", steps)
     if y.shape[0] != x.shape[0] or v.shape[0] != W.shape[0]:
         raise ValueError(
             f"y (N,) must match x (N, d) and v (H,) must match W (H, d), "

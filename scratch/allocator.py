@@ -27,6 +27,8 @@ from __future__ import annotations
 import ctypes
 import sys
 
+from scratch.validation import check_count
+
 __all__ = ["DEFAULT_PAD_BYTES", "retain_freed_memory", "retained_pad"]
 
 DEFAULT_PAD_BYTES = 64 << 20  # 64 MiB: covers the temporaries of one step of the benchmark MLPs
@@ -50,9 +52,7 @@ def retain_freed_memory(pad_bytes: int = DEFAULT_PAD_BYTES) -> bool:
     Shapes: none; `pad_bytes` an int >= 0, capped at 2**31 - 1 (mallopt takes a C int).
     """
     global _pad_in_force
-    if isinstance(pad_bytes, bool) or not isinstance(pad_bytes, int) or pad_bytes < 0:
-        raise ValueError(f"pad_bytes must be a non-negative int, got {pad_bytes!r}")
-    pad = min(pad_bytes, _MAX_PAD)
+    pad = min(check_count("pad_bytes", pad_bytes, 0), _MAX_PAD)
     if _pad_in_force == pad:
         return True
     if not sys.platform.startswith("linux"):

@@ -24,7 +24,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from scratch.validation import Interval, check_array
+from scratch.validation import (
+    NONNEGATIVE,
+    PROBABILITY,
+    Interval,
+    check_array,
+    check_ndim,
+    check_rng,
+    check_same_shape,
+)
 
 __all__ = [
     "AugmentParams",
@@ -33,11 +41,43 @@ __all__ = [
     "affine_transform_images",
     "augment_images",
     "flip_horizontal",
+    "check_augment_hparams",
+    "check_image_shape",
+    "check_theta",
 ]
 
 SCALE_RANGE = (1 / 1.6, 1.6)  # the notes' resize factors
-NONNEG = Interval(0, np.inf, "left")
-STRETCH = Interval(1, np.inf, "left")
+STRETCH = Interval(1, None, "left")  # stretch = max_stretch^u, u in [-1, 1]: >= 1 spans both ways
+
+
+# ---- checks shared with torchref.augment (which imports them) ------------------------------
+
+
+def check_augment_hparams(noise, max_shear, max_stretch, p_flip) -> dict[str, float]:
+    """The random draw's hyper-parameters: noise, max_shear >= 0; max_stretch >= 1; p_flip in
+    [0, 1]. Returns them as floats, by name."""
+    return {
+        "noise": NONNEGATIVE.check("noise", noise),
+        "max_shear": NONNEGATIVE.check("max_shear", max_shear),
+        "max_stretch": STRETCH.check("max_stretch", max_stretch),
+        "p_flip": PROBABILITY.check("p_flip", p_flip),
+    }
+
+
+def check_image_shape(shape) -> tuple[int, ...]:
+    """A batch shape (N, H, W) or (N, C, H, W) of positive sizes."""
+    if len(shape) not in (3, 4) or min(shape) < 1:
+        raise ValueError(f"shape must be (N, H, W) or (N, C, H, W), got {tuple(shape)!r}")
+    return tuple(shape)
+
+
+def check_theta(theta_shape: tuple[int, ...], x_shape: tuple[int, ...]) -> None:
+    """Raise unless theta is (N, 2, 3) for images x (N, ...)."""
+    check_ndim("theta", theta_shape, 3)
+    if theta_shape != (x_shape[0], 2, 3):
+        raise ValueError(
+            f"theta must have shape ({x_shape[0]}, 2, 3) for x{x_shape}, got theta{theta_shape}"
+        )
 
 
 @dataclass(frozen=True)
@@ -77,14 +117,11 @@ def sample_augment_params(
     Catalog: G5 (002 §4.4.4). PyTorch: `torchref.augment.sample_augment_params` (its own
     generator; the same distributions). Shapes: shape (N, H, W) or (N, C, H, W).
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    if len(shape) not in (3, 4) or min(shape) < 1:
-        raise ValueError(f"shape must be (N, H, W) or (N, C, H, W), got {tuple(shape)!r}")
-    eps = NONNEG.check("noise", noise)
-    max_shear = NONNEG.check("max_shear", max_shear)
-    max_stretch = STRETCH.check("max_stretch", max_stretch)
-    p_flip = Interval(0, 1, "both").check("p_flip", p_flip)
+    check_rng(rng)
+    shape = check_image_shape(shape)
+    hp = check_augment_hparams(noise, max_shear, max_stretch, p_flip)
+    eps, max_shear, max_stretch = hp["noise"], hp["max_shear"], hp["max_stretch"]
+    p_flip = hp["p_flip"]
     n = shape[0]
     return AugmentParams(
         angle=rng.uniform(0.0, 2 * np.pi, n),
@@ -133,12 +170,9 @@ def affine_transform_images(x, theta) -> np.ndarray:
     Shapes: x (N, H, W) or (N, C, H, W); theta (N, 2, 3); returns the shape of x.
     """
     x = _check_images(x)
-    theta = check_array("theta", theta, ndim=3)
+    theta = check_array("theta", theta)
+    check_theta(theta.shape, x.shape)
     N, H, W = x.shape[0], x.shape[-2], x.shape[-1]
-    if theta.shape != (N, 2, 3):
-        raise ValueError(
-            f"theta must have shape ({N}, 2, 3) for x{x.shape}, got theta{theta.shape}"
-        )
     u = (2 * np.arange(W) + 1) / W - 1  # (W,) normalized x of the pixel centres
     v = (2 * np.arange(H) + 1) / H - 1  # (H,)
     grid = np.stack(np.broadcast_arrays(u[None, :], v[:, None], 1.0), axis=-1)  # (H, W, 3)
@@ -166,10 +200,7 @@ def augment_images(x, params: AugmentParams) -> np.ndarray:
     """
     x = _check_images(x)
     noise = check_array("noise", params.noise)
-    if noise.shape != x.shape:
-        raise ValueError(
-            f"noise and x must have the same shape, got noise{noise.shape} and x{x.shape}"
-        )
+    check_same_shape("noise", noise, "x", x)
     theta = affine_matrices(params, x.shape[-2], x.shape[-1])
     return affine_transform_images(x, theta) + noise.astype(x.dtype)
 

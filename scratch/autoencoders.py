@@ -25,7 +25,6 @@ code layer; dropout (I3) acts on the code layer between encoder and decoder.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,6 +33,7 @@ import numpy as np
 from scratch import losses
 from scratch.activations import ACTIVATIONS, get_activation
 from scratch.dropout import (
+    DROPOUT_KINDS,
     P_RANGE,
     classic_dropout_backward,
     classic_dropout_forward,
@@ -54,14 +54,24 @@ from scratch.mlp import (
     loss_and_grads,
     mlp_predict,
 )
-from scratch.optim import LR, check_hparam, gd_update
+from scratch.optim import gd_update
 from scratch.validation import (
+    NONNEGATIVE_INT,
+    OPEN_UNIT,
+    PENALTY,
     Choice,
-    Interval,
     check_array,
     check_autoencoder_sizes,
     check_choice,
+    check_count,
+    check_int,
+    check_interval,
+    check_layer_sizes,
+    check_optimizer_hparam,
     check_probabilities,
+    check_same_shape,
+    check_target_shape,
+    scalar_like,
 )
 
 __all__ = [
@@ -73,6 +83,11 @@ __all__ = [
     "BETA_RANGE",
     "AEConfig",
     "check_input",
+    "check_input_shape",
+    "check_code_rates",
+    "check_schedule",
+    "check_steps",
+    "check_table_rows",
     "init_autoencoder",
     "encode",
     "autoencoder_forward",
@@ -105,15 +120,14 @@ __all__ = [
     "stacked_predict",
 ]
 
-# ---- valid ranges and choices, declared once (torchref.autoencoders declares the same) ----
+# ---- valid ranges and choices, declared once (torchref.autoencoders imports them) ----------
 
 AE_LOSSES = Choice(("bce", "mse"))
 OUTPUT_ACTIVATIONS = Choice(tuple(ACTIVATIONS))
 SPARSITY_KINDS = Choice(("kl", "l1"))
-DROPOUT_KINDS = Choice(("inverted", "classic"))
 # KL(rho || rho^) needs a target firing rate strictly inside (0, 1): log(rho), log(1 - rho).
-RHO_RANGE = Interval(0.0, 1.0, "neither")
-BETA_RANGE = Interval(0.0, math.inf, "left")
+RHO_RANGE = OPEN_UNIT
+BETA_RANGE = PENALTY
 
 # Defaults of the 8-3-8 encoder (I1): full-batch GD, sigmoid units, BCE. Measured with
 # `train_838` over seeds 0..199 (`init_mlp`'s uniform init): all 200 runs reconstruct all 8
@@ -128,8 +142,8 @@ STEPS_838 = 1000
 class AEConfig:
     """Everything but the weights: architecture, loss, sparsity and dropout of an autoencoder.
 
-    The same fields, with the same defaults and checks, are the keyword arguments of
-    `torchref.autoencoders.Autoencoder`.
+    The one place an autoencoder's arguments are checked: `torchref.autoencoders.Autoencoder`
+    takes this object (or builds it from the same keyword arguments).
     """
 
     sizes: tuple[int, ...]  # (d, ..., n_code, ..., d); 8-3-8 is (8, 3, 8)
@@ -146,11 +160,7 @@ class AEConfig:
     def __post_init__(self) -> None:
         sizes = check_autoencoder_sizes(self.sizes)
         code = len(sizes) // 2 if self.code_layer is None else self.code_layer
-        if isinstance(code, bool) or not isinstance(code, int) or not 1 <= code <= len(sizes) - 2:
-            raise ValueError(
-                f"code_layer must be a hidden-layer index in [1, {len(sizes) - 2}], "
-                f"got {self.code_layer!r}"
-            )
+        code = check_int("code_layer (a hidden-layer index)", code, 1, len(sizes) - 2)
         HIDDEN_ACTIVATIONS.check("activation", self.activation)
         OUTPUT_ACTIVATIONS.check("output_activation", self.output_activation)
         AE_LOSSES.check("loss", self.loss)
@@ -177,6 +187,47 @@ class AEConfig:
             object.__setattr__(self, name, value)
 
 
+# ---- checks shared with torchref.autoencoders (which imports them) -------------------------
+
+
+def check_input_shape(name: str, shape: tuple[int, ...], d: int) -> None:
+    """Raise unless an autoencoder's input (N, d) has its d = sizes[0] features."""
+    if shape[1:] != (d,):
+        raise ValueError(
+            f"{name} must have {d} features (sizes[0] of the autoencoder), got {name}{shape}"
+        )
+
+
+def check_code_rates(lo: float, hi: float) -> None:
+    """Raise unless the mean code activations rho^, spanning [lo, hi], lie in (0, 1)."""
+    if not (lo > 0 and hi < 1):
+        raise ValueError(
+            f"rho_hat must lie in (0, 1) for the KL penalty, got values in [{lo:g}, {hi:g}] "
+            f"(a saturated code unit or a code activation that is not a sigmoid)"
+        )
+
+
+def check_steps(steps) -> int:
+    """A number of training steps: an integer >= 0."""
+    return check_interval("steps", steps, NONNEGATIVE_INT)
+
+
+def check_schedule(name: str, seq, steps: int):
+    """`seq` (per-step batches or masks) with one entry per step, or None."""
+    if seq is not None and len(seq) != steps:
+        raise ValueError(f"{name} must hold one entry per step ({steps}), got {len(seq)}")
+    return seq
+
+
+def check_table_rows(x_shape, h_shape, x_hat_shape) -> None:
+    """Raise unless the code table's inputs, codes and outputs have the same number of rows."""
+    if not x_shape[0] == h_shape[0] == x_hat_shape[0]:
+        raise ValueError(
+            f"X, H and X_hat must have the same number of rows, got X{x_shape}, H{h_shape} "
+            f"and X_hat{x_hat_shape}"
+        )
+
+
 def check_input(X, config: AEConfig, name: str = "X") -> np.ndarray:
     """`X` as a finite (N, d) float array with d = sizes[0]; in [0, 1] when the loss is "bce".
 
@@ -184,11 +235,7 @@ def check_input(X, config: AEConfig, name: str = "X") -> np.ndarray:
     Catalog: I1. Shapes: X (N, d) -> the same array, as floats.
     """
     X = check_array(name, X, ndim=2)
-    d = config.sizes[0]
-    if X.shape[1] != d:
-        raise ValueError(
-            f"{name} must have {d} features (sizes[0] of the autoencoder), got {name}{X.shape}"
-        )
+    check_input_shape(name, X.shape, config.sizes[0])
     if config.loss == "bce":
         check_probabilities(name, X)
     return X
@@ -334,7 +381,7 @@ def _reconstruction_loss(logits, X, config: AEConfig) -> float:
     if config.loss == "bce":
         return head_loss(logits, X, "binary")
     g_out, _ = get_activation(config.output_activation)
-    return float(losses.squared_error(g_out(logits), X, scaling="mean"))
+    return scalar_like(losses.squared_error(g_out(logits), X, scaling="mean"), X)
 
 
 def reconstruction_loss_grad(logits, X, config: AEConfig) -> np.ndarray:
@@ -365,12 +412,8 @@ def kl_divergence_bernoulli(rho: float, rho_hat) -> np.ndarray:
     """
     rho = RHO_RANGE.check("rho", rho)
     rho_hat = check_array("rho_hat", rho_hat)
-    if rho_hat.size and not (rho_hat.min() > 0 and rho_hat.max() < 1):
-        raise ValueError(
-            f"rho_hat must lie in (0, 1) for the KL penalty, got values in "
-            f"[{rho_hat.min():g}, {rho_hat.max():g}] (a saturated code unit or a code "
-            f"activation that is not a sigmoid)"
-        )
+    if rho_hat.size:
+        check_code_rates(rho_hat.min(), rho_hat.max())
     # log(rho/rho^) as a difference of logs; log1p keeps 1 - rho^ accurate near rho^ = 0.
     return rho * (np.log(rho) - np.log(rho_hat)) + (1 - rho) * (
         np.log1p(-rho) - np.log1p(-rho_hat)
@@ -391,7 +434,7 @@ def kl_sparsity(H, rho: float, beta: float) -> float:
     H = check_array("H", H, ndim=2, allow_empty=False)
     beta = BETA_RANGE.check("beta", beta)
     rho_hat = H.mean(axis=0)  # (n_code,)
-    return float(beta * np.sum(kl_divergence_bernoulli(rho, rho_hat)))
+    return scalar_like(beta * np.sum(kl_divergence_bernoulli(rho, rho_hat)), H)
 
 
 def kl_sparsity_grad(H, rho: float, beta: float) -> np.ndarray:
@@ -420,7 +463,7 @@ def l1_sparsity(H, beta: float) -> float:
     """
     H = check_array("H", H, ndim=2, allow_empty=False)
     beta = BETA_RANGE.check("beta", beta)
-    return float(beta / H.shape[0] * np.abs(H).sum())
+    return scalar_like(beta / H.shape[0] * np.abs(H).sum(), H)
 
 
 def l1_sparsity_grad(H, beta: float) -> np.ndarray:
@@ -440,7 +483,7 @@ def sparsity_penalty(H, config: AEConfig) -> float:
     Catalog: C9, I2. PyTorch: `torchref.autoencoders.sparsity_penalty`. Shapes: H (N, n_code).
     """
     if config.sparsity is None:
-        return 0.0
+        return scalar_like(0.0, np.asarray(H))
     if config.sparsity == "kl":
         return kl_sparsity(H, config.rho, config.beta)
     return l1_sparsity(H, config.beta)
@@ -500,20 +543,6 @@ def _loss_and_grads(params, X, config, training, mask, rng):
     return terms, grads
 
 
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-    return int(steps)
-
-
-def _check_schedule(name: str, seq, steps: int):
-    if seq is None:
-        return None
-    if len(seq) != steps:
-        raise ValueError(f"{name} must hold one entry per step ({steps}), got {len(seq)}")
-    return seq
-
-
 def train_autoencoder(
     params,
     X,
@@ -533,12 +562,12 @@ def train_autoencoder(
     `torchref.autoencoders.train_autoencoder` with `torch.optim.SGD(lr)`.
     Returns `(params, history)`: new arrays, and the loss before each step.
     """
-    lr = check_hparam("Invalid learning rate", "lr", lr, LR)
-    steps = _check_steps(steps)
+    lr = check_optimizer_hparam("lr", lr)
+    steps = check_steps(steps)
     X = check_input(X, config)
     params = [p.copy() for p in _check_params_for(params, config)]
-    batches = _check_schedule("batches", batches, steps)
-    masks = _check_schedule("masks", masks, steps)
+    batches = check_schedule("batches", batches, steps)
+    masks = check_schedule("masks", masks, steps)
     history = []
     for t in range(steps):
         Xb = X if batches is None else X[batches[t]]
@@ -557,9 +586,7 @@ def one_hot_inputs(n: int = 8, dtype=np.float64) -> np.ndarray:
 
     Catalog: I1 (003, "one-hot input (0,0,...,0,1,0,0)"). Shapes: returns (n, n).
     """
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
-    return np.eye(n, dtype=dtype)
+    return np.eye(check_count("n", n, 2), dtype=dtype)
 
 
 def train_838(
@@ -596,8 +623,7 @@ def fit_838(
     about 0.27^8 < 1e-4. Catalog: I1 (003). Returns `(params, history, seed_used)`;
     raises RuntimeError naming the seeds tried if none succeeds.
     """
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        raise ValueError(f"attempts must be an int >= 1, got {attempts!r}")
+    check_count("attempts", attempts)
     config, X = AEConfig((8, 3, 8)), one_hot_inputs(8)
     for s in range(seed, seed + attempts):
         params, history = train_838(s, lr=lr, steps=steps)
@@ -636,10 +662,7 @@ def reconstructs_all(X_hat, X) -> bool:
     """
     X_hat = check_array("X_hat", X_hat, ndim=2)
     X = check_array("X", X, ndim=2)
-    if X_hat.shape != X.shape:
-        raise ValueError(
-            f"X_hat and X must have the same shape, got X_hat{X_hat.shape} and X{X.shape}"
-        )
+    check_same_shape("X_hat", X_hat, "X", X)
     return bool(
         np.all(X_hat.argmax(axis=1) == X.argmax(axis=1))
         and np.all((X_hat >= 0.5) == (X >= 0.5))
@@ -663,11 +686,7 @@ def code_table(X, H, X_hat, decimals: int = 2) -> str:
     X = check_array("X", X, ndim=2)
     H = check_array("H", H, ndim=2)
     X_hat = check_array("X_hat", X_hat, ndim=2)
-    if not X.shape[0] == H.shape[0] == X_hat.shape[0]:
-        raise ValueError(
-            f"X, H and X_hat must have the same number of rows, got X{X.shape}, H{H.shape} "
-            f"and X_hat{X_hat.shape}"
-        )
+    check_table_rows(X.shape, H.shape, X_hat.shape)
     rows = [
         (
             "".join(str(int(v >= 0.5)) for v in x),
@@ -695,8 +714,7 @@ def init_stacked(
     `(stage_params, head_params)`: stage i's `[W_enc, b_enc, W_dec, b_dec]` and the softmax
     head's `[W, b]` (n_classes, d_k), all from `init_mlp`'s uniform scheme. Catalog: I4.
     """
-    if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-        raise ValueError(f"sizes must be (d_0, d_1, ..., d_k), at least two widths, got {sizes!r}")
+    sizes = check_layer_sizes("sizes", sizes, what="widths (d_0, d_1, ..., d_k)")
     stages = [
         init_autoencoder(AEConfig((a, b, a)), rng, dtype=dtype)
         for a, b in zip(sizes[:-1], sizes[1:], strict=True)
@@ -817,14 +835,13 @@ def fine_tune(
 
 
 def _gd_classifier(params, X, y, activation, lr, steps, batches):
-    lr = check_hparam("Invalid learning rate", "lr", lr, LR)
-    steps = _check_steps(steps)
+    lr = check_optimizer_hparam("lr", lr)
+    steps = check_steps(steps)
     params = [p.copy() for p in check_params(params)]
     X = check_array("X", X, ndim=2)
     y = np.asarray(y)
-    if y.shape != (X.shape[0],):
-        raise ValueError(f"y must be class labels of shape ({X.shape[0]},), got y{y.shape}")
-    batches = _check_schedule("batches", batches, steps)
+    check_target_shape("y", y.shape, (X.shape[0],), "multiclass")
+    batches = check_schedule("batches", batches, steps)
     n_hidden = len(params) // 2 - 1
     acts = [check_choice("activation", activation, HIDDEN_ACTIVATIONS.options)] * n_hidden
     history = []

@@ -23,7 +23,7 @@ import numpy as np
 
 from scratch.activations import get_activation, sigmoid, softmax
 from scratch.mlp import HEADS, HIDDEN_ACTIVATIONS, check_params, forward_folded, hidden_activations
-from scratch.validation import Choice, Interval, check_array, check_interval
+from scratch.validation import FINITE, PENALTY, Choice, check_array, check_interval, scalar_like
 
 __all__ = [
     "output_delta",
@@ -37,7 +37,6 @@ __all__ = [
     "backprop_accumulate",
 ]
 
-_NONNEG = Interval(0.0, np.inf, "left")
 _CE_OUTPUTS = Choice(("sigmoid", "softmax"))
 
 
@@ -108,7 +107,7 @@ def backprop_slide_form(x, W1, b1, W2, b2, w3, b3, phi: str = "sigmoid") -> Slid
     w3 = check_array("w3", w3, ndim=1)
     b1 = check_array("b1", b1, ndim=1)
     b2 = check_array("b2", b2, ndim=1)
-    b3 = check_interval("b3", b3, Interval(-np.inf, np.inf, "neither"))
+    b3 = check_interval("b3", b3, FINITE)
     d1, d2 = W1.shape[0], W2.shape[0]
     for name, arr, shape in (
         ("W1", W1, (d1, x.shape[0])), ("b1", b1, (d1,)), ("W2", W2, (d2, d1)),
@@ -122,7 +121,7 @@ def backprop_slide_form(x, W1, b1, W2, b2, w3, b3, phi: str = "sigmoid") -> Slid
     z1 = g(u1)
     u2 = W2 @ z1 + b2  # (d2,)
     z2 = g(u2)
-    y = float(w3 @ z2 + b3)
+    y = scalar_like(w3 @ z2 + b3, z2)  # the input's dtype, not a Python float
 
     dy_dz2 = w3
     dy_du2 = np.diag(g_prime(u2)) @ w3  # Diag(phi'(u2)) w3
@@ -133,7 +132,7 @@ def backprop_slide_form(x, W1, b1, W2, b2, w3, b3, phi: str = "sigmoid") -> Slid
     return SlideGradients(
         y=y, dy_dz2=dy_dz2, dy_du2=dy_du2, dy_dz1=dy_dz1, dy_du1=dy_du1,
         dy_dW2=dy_dW2, dy_db2=dy_du2, dy_dW1=dy_dW1, dy_db1=dy_du1,
-        dy_dw3=z2, dy_db3=1.0,
+        dy_dw3=z2, dy_db3=scalar_like(1.0, z2),
     )
 
 
@@ -346,7 +345,7 @@ def backprop_accumulate(
     Shapes: thetas[l-1] = Theta^(l) (s_(l+1), s_l + 1); X (s_1, m) and Y (s_L, m), examples
     as columns. Returns [D^(1), ..., D^(L-1)] shaped like thetas.
     """
-    lam = check_interval("lam", lam, _NONNEG)
+    lam = check_interval("lam", lam, PENALTY)
     X = check_array("X", X, ndim=2)
     Y = check_array("Y", Y, ndim=2)
     m = X.shape[1]

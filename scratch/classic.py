@@ -32,7 +32,17 @@ from scipy.optimize import linprog
 
 from scratch.activations import sign_unit, step
 from scratch.perceptron_trace import PerceptronResult, PerceptronRow, format_perceptron_trace
-from scratch.validation import Choice, Interval, check_array, check_interval
+from scratch.validation import (
+    FINITE,
+    NONNEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    Choice,
+    check_array,
+    check_count,
+    check_interval,
+    scalar_like,
+)
 
 __all__ = [
     "Unit",
@@ -84,15 +94,7 @@ __all__ = [
     "synapse_depression",
 ]
 
-_REAL = Interval(-np.inf, np.inf, "neither")
-_POS = Interval(0.0, np.inf, "neither")
 _SYNAPSE_KINDS = Choice(("artificial", "biological"))
-
-
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 # ---- A1 / E4: single threshold units ------------------------------------------------------
@@ -120,7 +122,7 @@ def btu(x, w, b) -> np.ndarray:
     """
     x = check_array("x", x, ndim=(1, 2))
     w = check_array("w", w, ndim=1)
-    b = check_interval("b", b, _REAL)
+    b = check_interval("b", b, FINITE)
     if x.shape[-1] != w.shape[0]:
         raise ValueError(
             f"x and w must agree on the input dimension, got x{x.shape} and w{w.shape}"
@@ -259,7 +261,7 @@ def truth_table_inputs(n: int) -> np.ndarray:
     For n = 2 the rows are 00, 01, 10, 11, the order of the notes' tables. Returns (2^n, n).
     Catalog: E7, E10.
     """
-    n = _check_int("n", n, 1)
+    n = check_count("n", n, 1)
     return np.array(list(itertools.product((0.0, 1.0), repeat=n)))  # (2^n, n)
 
 
@@ -484,7 +486,7 @@ def boolean_functions(n: int) -> tuple[np.ndarray, np.ndarray]:
     (2^(2^n), 2^n) of 0/1, function k's outputs being the binary digits of k, most
     significant first (so for n = 2, "0001" is AND and "0110" is XOR). Catalog: E10.
     """
-    n = _check_int("n", n, 1)
+    n = check_count("n", n, 1)
     if n > 4:
         raise ValueError(f"n must be at most 4 (2^(2^n) functions), got {n}")
     rows = truth_table_inputs(n)
@@ -545,15 +547,17 @@ def perceptron_update(w, x, t: float, lr: float) -> tuple[float, np.ndarray]:
     x = check_array("x", x, ndim=1)
     if x.shape != w.shape:
         raise ValueError(f"x and w must have the same shape, got x{x.shape} and w{w.shape}")
-    t = check_interval("t", t, Interval(0, 1))
+    t = check_interval("t", t, PROBABILITY)
     if t not in (0.0, 1.0):
         raise ValueError(f"t must be 0 or 1, got {t!r}")
-    lr = check_interval("lr", lr, _POS)
-    y = float(step(x @ w))
+    lr = check_interval("lr", lr, POSITIVE)
+    y = step(x @ w)[()]  # a scalar in x's dtype
     return y, lr * (t - y) * x
 
 
-def perceptron_train(X, t, w0, lr: float = 1.0, max_epochs: int = 100) -> PerceptronResult:
+def perceptron_train(
+    X, t, w0, lr: float = 1.0, max_epochs: int = 100, max_rows: int | None = None
+) -> PerceptronResult:
     """The perceptron learning algorithm with a full trace.
 
     Notes (003 "Perceptron learning"): go over the training examples again and again until
@@ -565,23 +569,26 @@ def perceptron_train(X, t, w0, lr: float = 1.0, max_epochs: int = 100) -> Percep
     `(R / gamma)^2` (`novikoff_bound`); on non-separable data it never converges, and this
     returns `converged=False` after `max_epochs` (no exception, no warning).
     Shapes: X (N, d + 1) with the bias input x_0 = 1 as column 0 (`add_bias_input`);
-    t (N,) of 0/1; w0 (d + 1,); lr > 0; max_epochs >= 1.
+    t (N,) of 0/1; w0 (d + 1,); lr > 0; max_epochs >= 1. `max_rows` keeps only the first
+    rows of the trace (memory stays flat over a long run; the counts cover every epoch).
     """
     X = check_array("X", X, ndim=2, allow_empty=False)
     t = _labels01("t", t, X.shape[0]).astype(X.dtype)
     w = check_array("w0", w0, ndim=1).astype(X.dtype).copy()
     if w.shape != (X.shape[1],):
         raise ValueError(f"w0 must have shape ({X.shape[1]},), got w0{w.shape}")
-    lr = check_interval("lr", lr, _POS)
-    max_epochs = _check_int("max_epochs", max_epochs, 1)
+    lr = check_interval("lr", lr, POSITIVE)
+    max_epochs = check_count("max_epochs", max_epochs, 1)
+    max_rows = None if max_rows is None else check_count("max_rows", max_rows, 0)
     trace: list[PerceptronRow] = []
     per_epoch: list[int] = []
     for epoch in range(1, max_epochs + 1):
         updates = 0
         for x, target in zip(X, t, strict=True):
-            z = float(x @ w)
-            y, dw = perceptron_update(w, x, float(target), lr)
-            trace.append(PerceptronRow(epoch, x.copy(), w.copy(), z, y, float(target), dw))
+            z = x @ w  # scalars in X's dtype, as every value of the trace
+            y, dw = perceptron_update(w, x, target, lr)
+            if max_rows is None or len(trace) < max_rows:
+                trace.append(PerceptronRow(epoch, x.copy(), w.copy(), z, y, target, dw))
             if y != target:
                 w = w + dw
                 updates += 1
@@ -589,7 +596,8 @@ def perceptron_train(X, t, w0, lr: float = 1.0, max_epochs: int = 100) -> Percep
         if updates == 0:
             break
     return PerceptronResult(
-        w, per_epoch[-1] == 0, len(per_epoch), sum(per_epoch), tuple(per_epoch), tuple(trace)
+        w, per_epoch[-1] == 0, len(per_epoch), sum(per_epoch), tuple(per_epoch), tuple(trace),
+        len(per_epoch) * X.shape[0],
     )
 
 
@@ -628,7 +636,7 @@ def novikoff_bound(X, t, w_sep) -> float:
     if gamma <= 0:
         raise ValueError(f"w_sep must separate the data (margin > 0), got margin {gamma:.3g}")
     R = float(np.linalg.norm(X, axis=1).max())
-    return (R / gamma) ** 2
+    return scalar_like((R / gamma) ** 2, X)
 
 
 # ---- E3: Hebbian learning ------------------------------------------------------------------
@@ -642,7 +650,7 @@ def hebbian_update(x, y, lr: float = 1.0) -> np.ndarray:
     """
     x = check_array("x", x, ndim=1)
     y = check_array("y", y, ndim=1)
-    lr = check_interval("lr", lr, _POS)
+    lr = check_interval("lr", lr, POSITIVE)
     return lr * np.outer(y, x)  # (n_out, n_in)
 
 
@@ -688,11 +696,11 @@ def perceptron_case(x_i: float, y: float, t: float) -> PerceptronCase:
     `(t - y) x_i^2`. Catalog: E3. Raises ValueError when y == t (no update) or x_i == 0.
     Erratum: docs/errata.md#e3
     """
-    x_i = check_interval("x_i", x_i, _REAL)
+    x_i = check_interval("x_i", x_i, FINITE)
     if x_i == 0:
         raise ValueError("x_i must be non-zero: with x_i = 0 the rule changes nothing")
-    y = check_interval("y", y, Interval(0, 1))
-    t = check_interval("t", t, Interval(0, 1))
+    y = check_interval("y", y, PROBABILITY)
+    t = check_interval("t", t, PROBABILITY)
     if {y, t} != {0.0, 1.0}:
         raise ValueError(f"y and t must be 0 and 1 in some order (an error), got y={y}, t={t}")
     dw = (t - y) * x_i
@@ -810,7 +818,7 @@ def inhibitory_rate(x, w, b: float) -> np.ndarray:
     """
     x = check_array("x", x, ndim=(1, 2))
     w = check_array("w", w, ndim=1)
-    b = check_interval("b", b, _POS)
+    b = check_interval("b", b, POSITIVE)
     if np.any(w > 0):
         raise ValueError(f"w must be inhibitory (every weight <= 0), got max {w.max():g}")
     if np.any(x < 0):
@@ -845,9 +853,9 @@ def synapse_depression(w0: float, dw: float, steps: int, kind: str) -> np.ndarra
     kind "artificial": `w_k = w0 - k dw`; "biological": `max(0, w0 - k dw)`. Catalog: E8.
     w0 >= 0, dw > 0, steps >= 1. Returns (steps + 1,) starting at w0.
     """
-    w0 = check_interval("w0", w0, Interval(0, np.inf, "left"))
-    dw = check_interval("dw", dw, _POS)
-    steps = _check_int("steps", steps, 1)
+    w0 = check_interval("w0", w0, NONNEGATIVE)
+    dw = check_interval("dw", dw, POSITIVE)
+    steps = check_count("steps", steps, 1)
     _SYNAPSE_KINDS.check("kind", kind)
     w = w0 - dw * np.arange(steps + 1)
     return w if kind == "artificial" else np.maximum(0.0, w)

@@ -1,8 +1,15 @@
-"""The notes' claims as functions that return numbers (catalog B3, B7, C11, D11, D12, I5, ...).
+"""The notes' claims as functions that return numbers (catalog B3, B7, C11, D11, D12, I5, ...),
+and the 003 training loops and optimizer claims built from `scratch.optim`'s rules (F2, F5,
+F7, F8, F18-F20).
 
 Imports NumPy, SciPy (least squares is NumPy's; L-BFGS-B, bounded scalar minimization and
 `ndtr` are SciPy's), `scratch.activations`, `scratch.losses`, `scratch.mlp` (the one MLP of the
-project), `scratch.optim`, `scratch.dropout`, `scratch.autoencoders` and `scratch.classic` only.
+project), `scratch.optim` (the update rules), `scratch.dropout`, `scratch.autoencoders` and
+`scratch.classic` only.
+
+  F2 ... F20 batch GD, mini-batches, the delta rule (LMS, perceptron, logistic), sub-gradient
+      SGD, GD on a quadratic in closed form, the heavy-ball rate, divergence runs (the block
+      "moved from scratch.optim" right after the imports).
 
   B3  universal approximation: one hidden layer of growing width fitted to a continuous f on
       [0, 1]; the sup-norm error on a fine grid falls (`universal_approximation`).
@@ -62,10 +69,39 @@ from scratch.mlp import (
     loss_and_grads,
     mlp_forward,
 )
-from scratch.optim import SGD, Adam, adam_update, l2_update, linear_neuron_loss_grad, minibatches
-from scratch.validation import Choice, Interval, check_array, check_interval
+from scratch.optim import SGD, Adam, adam_update, gd_update, l2_update, momentum_update
+from scratch.validation import (
+    FINITE,
+    NONNEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    Choice,
+    Interval,
+    check_array,
+    check_count,
+    check_interval,
+    check_optimizer_hparam,
+    scalar_like,
+)
 
 __all__ = [
+    "gradient_descent",
+    "minibatches",
+    "linear_neuron_loss",
+    "linear_neuron_loss_grad",
+    "sgd_path",
+    "delta_rule_online",
+    "delta_rule_batch",
+    "DELTA_RULE_UNITS",
+    "absolute_loss",
+    "absolute_loss_subgradient",
+    "subgradient_sgd",
+    "quadratic_gd_closed_form",
+    "gd_converges_on_quadratic",
+    "heavy_ball_spectral_radius",
+    "momentum_steady_state",
+    "quartic_loss_grad",
+    "iterate_until_divergence",
     "target_function",
     "hidden_layer_for_width",
     "fit_output_layer",
@@ -97,16 +133,280 @@ __all__ = [
     "code_separability",
 ]
 
-_POS = Interval(0.0, np.inf, "neither")
 _APPROX_ACTIVATIONS = Choice(("relu", "sigmoid"))
 UNITS = Choice(("sigmoid", "relu", "tanh"))
 _LOSSES = Choice(("mse", "ce"))
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+
+
+# ==== BEGIN moved from scratch.optim: the 003 training loops and the notes' claims (F2, F5, F7,
+# F8, F18-F20). Built from scratch.optim's update rules; scratch.optim keeps only the rules and
+# the optimizer classes. =======================================================================
+
+DELTA_RULE_UNITS = Choice(("linear", "threshold", "sigmoid"))
+
+
+# ---- training loops of 003 (F2, F5, F8, F18) ----------------------------------------------
+
+
+def gradient_descent(
+    loss_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    w0,
+    *,
+    lr: float,
+    max_epochs: int = 1000,
+    tol: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Batch GD: one step per epoch on the whole training set, until a stopping rule holds.
+
+    Notes (003, "Gradient Descent Algorithm"): start from w; every epoch compute the gradient
+    of `loss_D` at w and step against it,
+    `Delta w_i = -lambda d loss_D / d w_i = -lambda sum_{p in D} dloss/dy_p dh_w(x_p)/dw_i`,
+    `w_i <- w_i + Delta w_i`; stop "when the cost stops decreasing, or at a maximum number of
+    epochs". Here: stop after the first epoch whose loss decrease is <= `tol` (an epoch
+    that increases the loss stops it too, and stays in the path), or after `max_epochs`.
+    Catalog: F2, F18 (003). PyTorch: `torch.optim.SGD(lr)` stepped once per epoch on the full
+    batch.
+    Shapes: w0 (d,) or any shape; `loss_and_grad(w) -> (float, array like w)`.
+    Returns `(path, losses)`: path (E+1, *w.shape) with w0 first; losses (E+1,) at each point.
+    """
+    lr = check_optimizer_hparam("lr", lr)
+    tol = check_interval("tol", tol, NONNEGATIVE)
+    max_epochs = check_count("max_epochs", max_epochs)
+    w = check_array("w0", w0).copy()
+    loss, g = loss_and_grad(w)
+    path, losses = [w.copy()], [loss]
+    for _ in range(max_epochs):
+        w = gd_update(w, g, lr=lr)
+        new_loss, g = loss_and_grad(w)
+        path.append(w.copy())
+        losses.append(new_loss)
+        if not np.isfinite(new_loss) or losses[-2] - new_loss <= tol:
+            break
+    return np.stack(path), np.asarray(losses)
+
+
+def minibatches(
+    n: int, batch_size: int, rng: np.random.Generator, *, drop_last: bool = False
+) -> list[np.ndarray]:
+    """Index arrays of one epoch of shuffled mini-batches.
+
+    Notes (002 §4.3.4): shuffle the data, take mini-batches of size S; "if the data has size N
+    and each mini-batch has size S, an epoch is N/S iterations". When S does not divide N the
+    epoch has ceil(N/S) batches (the last one smaller) or floor(N/S) with `drop_last`, as
+    `torch.utils.data.DataLoader(batch_size=S, shuffle=True, drop_last=...)`.
+    Catalog: F8 (002 §4.3.4).
+    Returns a list of int arrays; without drop_last their concatenation is a permutation of
+    range(n).
+    """
+    n, batch_size = check_count("n", n), check_count("batch_size", batch_size)
+    perm = rng.permutation(n)
+    stop = n - n % batch_size if drop_last else n
+    return [perm[i : i + batch_size] for i in range(0, stop, batch_size)]
+
+
+def linear_neuron_loss(w, X, t) -> float:
+    """Squared error of a linear neuron `y = X w`: `1/(2m) sum_p (y_p - t_p)^2` (mean over p).
+
+    The bowl of 003 ("the error surface of a linear neuron is an n-dimensional bowl with a
+    single minimum"). Catalog: F18 (003), F3, F5.
+    Shapes: w (d,), X (m, d) (a bias is a column of ones in X), t (m,). Reduction: mean over
+    the m examples, with the 1/2 that makes the gradient `1/m sum (y_p - t_p) x_p` (003).
+    """
+    r = X @ w - t  # (m,)
+    return scalar_like(0.5 * np.mean(r * r), r)
+
+
+def linear_neuron_loss_grad(w, X, t) -> np.ndarray:
+    """Gradient of `linear_neuron_loss`: `1/m sum_p (y_p - t_p) x_p` (003, F3). Shape (d,).
+
+    Catalog: F2, F3, F4.
+    """
+    return X.T @ (X @ w - t) / X.shape[0]
+
+
+def sgd_path(w0, X, t, *, lr: float, epochs: int, rng: np.random.Generator) -> np.ndarray:
+    """Online SGD on a linear neuron: one step per example, examples reshuffled every epoch.
+
+    Notes (003, "Online (SGD) vs Batch (GD)"): `Delta w_i = lambda (t_p - y_p) x_ip` after each
+    example; "SGD zig-zags" and, at a constant rate, "keeps circling near the minimum".
+    Catalog: F18, F5 (003). PyTorch: `torch.optim.SGD(lr)` with a batch of one example and
+    loss `0.5 (y - t)^2`.
+    Shapes: w0 (d,), X (m, d), t (m,). Returns the path (epochs*m + 1, d), w0 first.
+    """
+    lr = check_optimizer_hparam("lr", lr)
+    w = check_array("w0", w0, ndim=1).copy()
+    path = [w.copy()]
+    for _ in range(epochs):
+        for p in rng.permutation(X.shape[0]):
+            w = delta_rule_online(w, X[p : p + 1], t[p : p + 1], lr=lr)
+            path.append(w.copy())
+    return np.stack(path)
+
+
+def delta_rule_online(w, X, t, *, lr: float, unit: str = "linear") -> np.ndarray:
+    """One online pass of the delta rule `Delta w_i = lambda (t_p - y_p) x_ip` over X's rows.
+
+    Notes (003): per example p, `Delta w_i = lambda (t_p - y_p) x_ip`; "the only difference is
+    how y is computed":
+      unit="linear"     `y = w . x`: LMS, SGD on `1/2 (t - y)^2` ("LMS rule of SGD", F5);
+      unit="threshold"  `y = 1{w . x > 0}`: the perceptron rule (F5's comparison);
+      unit="sigmoid"    `y = g(w . x)`: SGD on the cross-entropy C of a logistic unit, since
+                        `dC/dw_i = (y - t) x_i` (003, "one SGD iteration", F6).
+    Catalog: F5, F6 (003).
+    PyTorch: `SGD(lr)` with one example per step on `0.5 * (x @ w - t)**2` (linear) or
+    `F.binary_cross_entropy_with_logits(x @ w, t)` (sigmoid). The threshold unit's derivative
+    is 0 almost everywhere, so autograd cannot produce the perceptron rule.
+    Shapes: w (d,), X (m, d) (bias folded in as a column of ones), t (m,). Returns a new w.
+    """
+    DELTA_RULE_UNITS.check("unit", unit)
+    w = np.array(w, dtype=np.result_type(w, X, 1.0), copy=True)
+    for x_p, t_p in zip(X, t, strict=True):
+        z = x_p @ w
+        if unit == "linear":
+            y = z
+        elif unit == "threshold":
+            y = float(z > 0)
+        else:
+            y = sigmoid(z)
+        w = w + lr * (t_p - y) * x_p
+    return w
+
+
+def delta_rule_batch(w, X, t, *, lr: float) -> np.ndarray:
+    """One GD / mini-batch step of the LMS rule: `Delta w_i = lambda/m sum_p (t_p - y_p) x_ip`.
+
+    Notes (003): this is the batch form; 003's "Mini-Batch SGD" line prints
+    `lambda/m sum lambda (t_p - y_p) x_ip` with lambda twice (docs/errata.md, F5): one lambda.
+    Catalog: F5 (003). PyTorch: `SGD(lr)` on `F.mse_loss(X @ w, t) / 2` (mean over the batch).
+    Shapes: w (d,), X (m, d), t (m,). Returns a new w.
+    Erratum: docs/errata.md#f5
+    """
+    y = X @ w  # (m,)
+    return w + lr / X.shape[0] * (X.T @ (t - y))
+
+
+# ---- sub-gradient SGD (F7) ----------------------------------------------------------------
+
+
+def absolute_loss(w, x, y) -> float:
+    """`l(w, (x, y)) = |w . x - y|`, a loss with a kink, for sub-gradient SGD (F7).
+
+    Shapes: w (d,), x (d,), y scalar.
+    """
+    return scalar_like(abs(x @ w - y), x, w)
+
+
+def absolute_loss_subgradient(w, x, y) -> np.ndarray:
+    """A sub-gradient `g in dl(w, (x, y))` of `|w . x - y|`: `sign(w . x - y) x`.
+
+    Notes (002, "sub-gradient"): g is a sub-gradient of f at u if `f(v) >= f(u) + <g, v - u>`
+    for every v; for |v| at 0 any g in [-1, 1] qualifies. We take sign(0) = 0, the choice
+    torch's `abs` backward makes, so scratch and autograd agree at the kink too.
+    Catalog: F7 (002). Shapes: w (d,), x (d,), y scalar; returns (d,).
+    """
+    return np.sign(x @ w - y) * x
+
+
+def subgradient_sgd(
+    w0, X, y, *, lr: Callable[[int], float] | float, subgradient=absolute_loss_subgradient
+) -> np.ndarray:
+    """Sub-gradient SGD over the examples in order: `w(t+1) = w(t) - eta_{t+1} g(t)`.
+
+    Notes (002, before backpropagation): `w^(t+1) = w^(t) - eta_{n+1} g^(t)`,
+    `g^(t) in dl(w^(t), (x_t, y_t))` (the printed `eta_{n+1}` indexes the step t + 1).
+    `lr` is a constant or a function of the step t = 0, 1, ... returning eta_{t+1}.
+    Catalog: F7 (002). PyTorch: `SGD` + autograd through `torch.abs`, lr from a LambdaLR.
+    Shapes: w0 (d,), X (T, d), y (T,). Returns the path (T+1, d), w0 first.
+    Erratum: docs/errata.md#f7
+    """
+    w = check_array("w0", w0, ndim=1).copy()
+    path = [w.copy()]
+    for step, (x_t, y_t) in enumerate(zip(X, y, strict=True)):
+        eta = lr(step) if callable(lr) else lr
+        w = gd_update(w, subgradient(w, x_t, y_t), lr=eta)
+        path.append(w.copy())
+    return np.stack(path)
+
+
+# ---- the notes' claims as computable facts (F9, F19, F20) ---------------------------------
+
+
+def quadratic_gd_closed_form(w0, a: float, lr: float, steps: int) -> np.ndarray:
+    """GD iterates on `f(w) = a w^2 / 2` in closed form: `w_k = (1 - eps a)^k w0`, k = 0..steps.
+
+    The model problem of the learning-rate claims (001, 002 §4.3.5): too large diverges or
+    overshoots, too small stalls. Catalog: F19. Returns shape (steps + 1,).
+    """
+    k = np.arange(steps + 1)
+    return (1.0 - lr * a) ** k * w0
+
+
+def gd_converges_on_quadratic(a: float, lr: float) -> bool:
+    """GD on `a w^2 / 2` (a > 0) converges from any start iff `|1 - eps a| < 1`: 0 < eps < 2/a.
+
+    At eps = 2/a it oscillates between w0 and -w0 forever; for 1/a < eps < 2/a it converges
+    while overshooting (the sign alternates). Catalog: F19 (001, 002 §4.3.5).
+    """
+    return abs(1.0 - lr * a) < 1.0
+
+
+def heavy_ball_spectral_radius(a: float, lr: float, mu: float) -> float:
+    """Asymptotic rate of momentum GD on `a w^2 / 2`: the spectral radius of its iteration.
+
+    With the notes' rule `m <- mu m - eps a w`, `w <- w + m`, the pair (w, m) evolves by
+    `[[1 - eps a, mu], [-eps a, mu]]`; |w_k| shrinks like rho^k. rho < 1 iff
+    0 < eps a < 2 (1 + mu). Plain GD (mu = 0) has rho = |1 - eps a|.
+    Catalog: F20 (002 §4.3.5).
+    """
+    T = np.array([[1.0 - lr * a, mu], [-lr * a, mu]])
+    return float(np.max(np.abs(np.linalg.eigvals(T))))
+
+
+def momentum_steady_state(lr: float, mu: float, steps: int) -> np.ndarray:
+    """The momentum m_k under a constant gradient g = 1, k = 1..steps, from m_0 = 0.
+
+    Notes (002 §4.3.5): `m_{i+1} = -eps g (1 + mu + mu^2 + ...)`, so the step tends to
+    `eps/(1 - mu) g`; exactly, `m_k = -eps (1 - mu^k)/(1 - mu)`. Catalog: F9.
+    Returns shape (steps,) computed by iterating `momentum_update` (not the closed form).
+    """
+    w, m, out = np.zeros(1), np.zeros(1), []
+    for _ in range(steps):
+        w, m = momentum_update(w, np.ones(1), m, lr=lr, mu=mu)
+        out.append(m[0])
+    return np.asarray(out)
+
+
+def quartic_loss_grad(w) -> np.ndarray:
+    """Gradient of `f(w) = w^4 / 4` (curvature 3 w^2 grows with |w|): `w^3`. Catalog: F20."""
+    return w**3
+
+
+def iterate_until_divergence(
+    grad: Callable[[np.ndarray], np.ndarray],
+    w0,
+    optimizer: SGD,
+    *,
+    steps: int,
+    bound: float = 1e6,
+) -> tuple[np.ndarray, bool]:
+    """Run `optimizer` from w0 for `steps` steps, stopping early once |w| exceeds `bound`.
+
+    Returns `(path, diverged)`: path (K+1, *w0.shape); diverged is True if the bound was
+    crossed. Stopping at the bound keeps a diverging run finite (no overflow). Catalog: F19, F20.
+    """
+    w = [check_array("w0", w0).copy()]
+    path = [w[0].copy()]
+    for _ in range(steps):
+        optimizer.step(w, [grad(q) for q in optimizer.grad_point(w)])
+        path.append(w[0].copy())
+        if np.max(np.abs(w[0])) > bound:
+            return np.stack(path), True
+    return np.stack(path), False
+
+
+# ==== END moved from scratch.optim ===========================================================
 
 
 # ---- B3: universal approximation --------------------------------------------------------------
@@ -130,7 +430,7 @@ def hidden_layer_for_width(width: int, activation: str = "relu") -> tuple[np.nda
     staircase of the textbook proof. The output layer is then fitted (`fit_output_layer`).
     Catalog: B3.
     """
-    width = _check_int("width", width, 1)
+    width = check_count("width", width, 1)
     _APPROX_ACTIVATIONS.check("activation", activation)
     k = np.arange(width, dtype=np.float64)
     if activation == "relu":
@@ -180,8 +480,8 @@ def universal_approximation(
     PyTorch: `torchref.demonstrations.universal_approximation`.
     """
     _APPROX_ACTIVATIONS.check("activation", activation)
-    n_fit = _check_int("n_fit", n_fit, 2)
-    n_eval = _check_int("n_eval", n_eval, 2)
+    n_fit = check_count("n_fit", n_fit, 2)
+    n_eval = check_count("n_eval", n_eval, 2)
     x_fit = np.linspace(0.0, 1.0, n_fit)[:, None]  # (n_fit, 1)
     x_eval = np.linspace(0.0, 1.0, n_eval)[:, None]  # (n_eval, 1)
     y_fit = np.asarray(f(x_fit[:, 0]), dtype=np.float64)
@@ -222,8 +522,8 @@ def circle_dataset(rng: np.random.Generator, n: int, half_width: float = 4.0):
     whole ring (outer radius sqrt(8) ~ 2.83) with room outside it. Catalog: B7.
     Returns X (n, 2), y (n,).
     """
-    n = _check_int("n", n, 1)
-    half_width = check_interval("half_width", half_width, _POS)
+    n = check_count("n", n, 1)
+    half_width = check_interval("half_width", half_width, POSITIVE)
     X = rng.uniform(-half_width, half_width, size=(n, 2))
     return X, circle_labels(X)
 
@@ -234,7 +534,7 @@ def train_lbfgs(params, X, y, activations="relu", head="binary", max_iter: int =
     Full-batch, the scratch MLP's own gradients (`jac=True`). PyTorch twin:
     `torch.optim.LBFGS` in `torchref.demonstrations.train_lbfgs`. Catalog: B7.
     """
-    max_iter = _check_int("max_iter", max_iter, 1)
+    max_iter = check_count("max_iter", max_iter, 1)
     shapes = [p.shape for p in params]
     sizes = [p.size for p in params]
 
@@ -350,7 +650,7 @@ def mse_sigmoid_loss(w, X, t) -> float:
     ones); t (m,). Returns a float.
     """
     w, X, t = _unit_inputs(w, X, t)
-    return float(losses.squared_error(sigmoid(X @ w), t, scaling="half_mean"))
+    return scalar_like(losses.squared_error(sigmoid(X @ w), t, scaling="half_mean"), X, w)
 
 
 def mse_sigmoid_grad(w, X, t) -> np.ndarray:
@@ -383,7 +683,7 @@ def ce_sigmoid_loss(w, X, t) -> float:
     Catalog: C11, D12 (003 "CEntropy"). PyTorch: `F.binary_cross_entropy_with_logits`.
     """
     w, X, t = _unit_inputs(w, X, t)
-    return float(losses.binary_cross_entropy_with_logits(X @ w, t))
+    return scalar_like(losses.binary_cross_entropy_with_logits(X @ w, t), X, w)
 
 
 def ce_sigmoid_grad(w, X, t) -> np.ndarray:
@@ -468,7 +768,7 @@ def saturation_gradients(z, t: float = 1.0) -> dict:
     do CE's gradients not vanish?"). Catalog: D11, D12. Shapes: z (K,) -> dict of (K,).
     """
     z = check_array("z", z, ndim=1)
-    t = check_interval("t", t, Interval(0, 1))
+    t = check_interval("t", t, PROBABILITY)
     X = np.ones((1, 1))
     mse = np.array([abs(mse_sigmoid_grad([v], X, [t])[0]) for v in z])
     ce = np.array([abs(ce_sigmoid_grad([v], X, [t])[0]) for v in z])
@@ -529,7 +829,7 @@ def doc_relu_update(w, X, t, lr: float) -> np.ndarray:
     `-lr * unit_grad("relu", ...)`. Catalog: D12. Shapes: -> (d,).
     """
     w, X, t = _unit_inputs(w, X, t)
-    lr = check_interval("lr", lr, _POS)
+    lr = check_interval("lr", lr, POSITIVE)
     y = relu(X @ w)
     return lr * ((t - y) * y * (1 - y)) @ X / X.shape[0]
 
@@ -539,7 +839,7 @@ def doc_relu_update(w, X, t, lr: float) -> np.ndarray:
 
 def one_hot_codes(n: int) -> np.ndarray:
     """The n one-hot codes (the "wasteful" representation of 003): (n, n) identity. Catalog: I5."""
-    return np.eye(_check_int("n", n, 1))
+    return np.eye(check_count("n", n, 1))
 
 
 def binary_codes(n: int) -> np.ndarray:
@@ -547,7 +847,7 @@ def binary_codes(n: int) -> np.ndarray:
 
     Catalog: I5 (003: "only log(n) units are needed"). Returns (n, bits).
     """
-    n = _check_int("n", n, 2)
+    n = check_count("n", n, 2)
     bits = int(np.ceil(np.log2(n)))
     return ((np.arange(n)[:, None] >> np.arange(bits - 1, -1, -1)) & 1).astype(np.float64)
 
@@ -595,7 +895,7 @@ def neuron_input_range(x, w, b: float = 0.0) -> dict:
     w = check_array("w", w, ndim=1)
     if x.shape != w.shape:
         raise ValueError(f"x and w must have the same shape (d,), got x{x.shape} and w{w.shape}")
-    b = check_interval("b", b, Interval(-np.inf, np.inf, "neither"))
+    b = check_interval("b", b, FINITE)
     z = float(x @ w + b)
     low, high = float(x.min()), float(x.max())
     return {"z": z, "low": low, "high": high, "inside": low <= z <= high}
@@ -623,9 +923,9 @@ def linear_network_vs_logistic_regression(
     network's output before the sigmoid).
     """
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((_check_int("n", n, 2), 2))
+    X = rng.standard_normal((check_count("n", n, 2), 2))
     y = (X @ np.array([1.0, 0.5]) + 0.5 * rng.standard_normal(X.shape[0]) > 0).astype(float)
-    sizes = [2, *(_check_int("hidden width", h, 1) for h in hidden), 1]
+    sizes = [2, *(check_count("hidden width", h, 1) for h in hidden), 1]
     logreg = train_lbfgs(init_mlp([2, 1], rng), X, y, max_iter=max_iter)
     deep = train_lbfgs(init_mlp(sizes, rng), X, y, "identity", max_iter=max_iter)
     logits = mlp_forward(deep, X, "identity")[0][:, 0]
@@ -741,7 +1041,7 @@ def weight_decay_path(w0: float, target: float, *, lr: float, lam: float, steps:
     Returns the path (steps + 1,), w0 first.
     Erratum: docs/errata.md#f16
     """
-    steps = _check_int("steps", steps, 1)
+    steps = check_count("steps", steps, 1)
     w = np.array([float(w0)])
     path = [w[0]]
     for _ in range(steps):
@@ -766,7 +1066,7 @@ def quadratic_momentum_path(
     iterate is the look-ahead point `w + mu m`. Shapes: curvatures (d,); returns (K+1, d) twice.
     """
     a = check_array("curvatures", curvatures, ndim=1)
-    steps = _check_int("steps", steps, 1)
+    steps = check_count("steps", steps, 1)
     opt = SGD(lr=lr, momentum=mu, nesterov=nesterov)
     w = [np.ones_like(a)]
     f0 = 0.5 * float(a.sum())
@@ -835,8 +1135,8 @@ def adam_relative_steps(steps: int = 100, runs: int = 2000, seed: int = 0, **ada
     keyword arguments (default lr 1e-3, 002's names beta1 = 0.999 on g^2, beta2 = 0.9 on g,
     eps0 = 1e-16). Returns (steps,), entry k-1 for step k.
     """
-    steps = _check_int("steps", steps, 1)
-    runs = _check_int("runs", runs, 1)
+    steps = check_count("steps", steps, 1)
+    runs = check_count("runs", runs, 1)
     kw = {"lr": 1e-3, "beta1": 0.999, "beta2": 0.9, "eps0": 1e-16} | adam
     rng = np.random.default_rng(seed)
     w, m, alpha = np.zeros(runs), np.zeros(runs), np.zeros(runs)
@@ -858,7 +1158,7 @@ def adaptive_overfit_data(n: int, p: float, rng: np.random.Generator, n_test: in
     training examples' own features. Catalog: F14. Returns X (n, 3 + 5n), y (n,), and with
     n_test > 0 also X_test, y_test.
     """
-    n = _check_int("n", n, 1)
+    n = check_count("n", n, 1)
     p = check_interval("p", p, Interval(0.5, 1.0, "neither"))
     y = np.where(rng.random(n) < p, 1.0, -1.0)
     X = np.zeros((n, 3 + 5 * n))
@@ -888,7 +1188,7 @@ def adaptive_generalization(n: int = 20, p: float = 0.7, seed: int = 0, steps: i
     """
     rng = np.random.default_rng(seed)
     X, y, Xt, yt = adaptive_overfit_data(n, p, rng, n_test=2000)
-    steps = _check_int("steps", steps, 1)
+    steps = check_count("steps", steps, 1)
     out = {"positive_rate": float(np.mean(yt > 0))}
     for name, opt in (("sgd_momentum", SGD(lr=0.05, momentum=0.9)), ("adam", Adam(lr=0.01))):
         w = [np.zeros(X.shape[1])]
@@ -924,20 +1224,20 @@ def minibatch_gradient_noise(X, t, w, batch_sizes, draws: int, rng: np.random.Ge
     examples drawn without replacement from N, the mean squared deviation of the batch
     gradient from the full gradient is `T / S (N - S)/(N - 1)`, T the per-example one
     (sampling without replacement); measured over `draws` batches per size. The loss is
-    `scratch.optim.linear_neuron_loss` (per-example gradient `(x.w - t) x`).
+    `linear_neuron_loss` (per-example gradient `(x.w - t) x`).
     Catalog: F8 (002 §4.3.4). Returns [(S, measured, predicted)].
     """
     X = check_array("X", X, ndim=2)
     t = check_array("t", t, ndim=1)
     w = check_array("w", w, ndim=1)
-    draws = _check_int("draws", draws, 1)
+    draws = check_count("draws", draws, 1)
     G = (X @ w - t)[:, None] * X  # (N, d) per-example gradients
     g = G.mean(axis=0)
     N = X.shape[0]
     T = float(np.mean(np.sum((G - g) ** 2, axis=1)))
     out = []
     for S in batch_sizes:
-        S = _check_int("batch size", S, 1)
+        S = check_count("batch size", S, 1)
         dev = [
             float(np.sum((G[rng.choice(N, S, replace=False)].mean(axis=0) - g) ** 2))
             for _ in range(draws)
@@ -947,14 +1247,14 @@ def minibatch_gradient_noise(X, t, w, batch_sizes, draws: int, rng: np.random.Ge
 
 
 def minibatch_schedule(n: int, batch_size: int, epochs: int, seed: int) -> list[np.ndarray]:
-    """The index arrays of `epochs` shuffled epochs (`scratch.optim.minibatches`). Catalog: F8."""
+    """The index arrays of `epochs` shuffled epochs (`minibatches`). Catalog: F8."""
     rng = np.random.default_rng(seed)
-    epochs = _check_int("epochs", epochs, 1)
+    epochs = check_count("epochs", epochs, 1)
     return [b for _ in range(epochs) for b in minibatches(n, batch_size, rng)]
 
 
 def minibatch_sgd(X, t, batches, *, lr: float) -> np.ndarray:
-    """Mini-batch SGD on `scratch.optim.linear_neuron_loss` from w = 0, one step per batch.
+    """Mini-batch SGD on `linear_neuron_loss` from w = 0, one step per batch.
 
     Catalog: F8 (002 §4.3.4). PyTorch: `torchref.demonstrations.minibatch_sgd` (a DataLoader
     over the same `batches`, `torch.optim.SGD`). Returns the path (len(batches) + 1, d).
@@ -1004,7 +1304,7 @@ def train_full_batch(params, X, y, activation: str, *, lr: float, momentum: floa
     """
     params = [np.array(p, copy=True) for p in params]
     opt, history = SGD(lr=lr, momentum=momentum), []
-    for _ in range(_check_int("steps", steps, 1)):
+    for _ in range(check_count("steps", steps, 1)):
         loss, grads = loss_and_grads(params, X, y, activation, head=head)
         history.append(loss)
         opt.step(params, grads)
@@ -1081,11 +1381,11 @@ def steps_to_fit(p: float, seed: int = 0, target: float = 0.2, max_steps: int = 
     `torchref.demonstrations.steps_to_fit` (`MLP(dropout=p)`, `nn.Dropout`).
     Returns the number of steps, or None if `max_steps` were not enough.
     """
-    X, y = circle_dataset(np.random.default_rng(0), _check_int("n", n, 2))
+    X, y = circle_dataset(np.random.default_rng(0), check_count("n", n, 2))
     rng = np.random.default_rng(seed)
     params = init_mlp([2, width, 1], np.random.default_rng(100 + seed))
     opt = SGD(lr=lr, momentum=0.9)
-    for k in range(_check_int("max_steps", max_steps, 1)):
+    for k in range(check_count("max_steps", max_steps, 1)):
         _, grads = dropout_step(params, X, y, p, rng)
         opt.step(params, grads)
         if loss_and_grads(params, X, y, "relu", head="binary")[0] <= target:
@@ -1110,8 +1410,8 @@ def activation_costs(n: int = 1_000_000, repeats: int = 15, seed: int = 0) -> di
     Catalog: A12, A5 (002 §4.1.2). Returns `seconds` {name: median} and `vs_relu` {name:
     median / median of np.maximum}.
     """
-    n = _check_int("n", n, 1)
-    repeats = _check_int("repeats", repeats, 1)
+    n = check_count("n", n, 1)
+    repeats = check_count("repeats", repeats, 1)
     z = np.random.default_rng(seed).standard_normal(n)
     s = sigmoid(z)
     kernels = {
@@ -1166,8 +1466,8 @@ def escape_examples(sigma: float, m: int = 10) -> np.ndarray:
     """The m per-example slopes `s_i = +-sigma` (mean 0): example i's loss is `L(w) + s_i w`,
     so the batch loss is the double well itself and one example's gradient is `L'(w) + s_i`.
     Catalog: F22. Returns (m,)."""
-    sigma = check_interval("sigma", sigma, Interval(0.0, np.inf, "left"))
-    m = _check_int("m", m, 2)
+    sigma = check_interval("sigma", sigma, NONNEGATIVE)
+    m = check_count("m", m, 2)
     return np.where(np.arange(m) % 2 == 0, sigma, -sigma)
 
 
@@ -1187,9 +1487,9 @@ def sgd_escape(h: float = 1.0, sigma: float = 4.0, lr: float = 0.05, steps: int 
     `gd_final` (GD's end point), `indices` (steps, runs) the examples drawn, `temperature`,
     and the `double_well_points`.
     """
-    steps = _check_int("steps", steps, 1)
-    runs = _check_int("runs", runs, 1)
-    lr = check_interval("lr", lr, _POS)
+    steps = check_count("steps", steps, 1)
+    runs = check_count("runs", runs, 1)
+    lr = check_interval("lr", lr, POSITIVE)
     pts = double_well_points(h, c)
     s = escape_examples(sigma, m)
     idx = np.random.default_rng(seed).integers(0, m, size=(steps, runs))
@@ -1224,7 +1524,7 @@ def pca_loss(X, k: int) -> float:
     X = check_array("X", X, ndim=2)
     Xc = X - X.mean(axis=0)
     ev = np.sort(np.linalg.eigvalsh(Xc.T @ Xc / X.shape[0]))
-    return float(ev[: X.shape[1] - _check_int("k", k, 1)].sum())
+    return float(ev[: X.shape[1] - check_count("k", k, 1)].sum())
 
 
 def _ae(sizes, activation):
@@ -1318,7 +1618,7 @@ def stdp_window(dt, a_plus: float = 1.0, a_minus: float = 1.0, tau_plus: float =
     dt = check_array("dt", dt)
     for name, v in (("a_plus", a_plus), ("a_minus", a_minus), ("tau_plus", tau_plus),
                     ("tau_minus", tau_minus)):
-        check_interval(name, v, _POS)
+        check_interval(name, v, POSITIVE)
     pos = a_plus * np.exp(-np.abs(dt) / tau_plus)
     neg = -a_minus * np.exp(-np.abs(dt) / tau_minus)
     return np.where(dt > 0, pos, np.where(dt < 0, neg, 0.0))
@@ -1363,11 +1663,11 @@ def anti_hebbian_synapse(rate_pre: float, rate_post: float, w0: float = 1.0, lr:
     if rule not in ("anti-hebbian", "hebbian"):
         raise ValueError(f"unknown rule {rule!r}; valid choices: 'anti-hebbian', 'hebbian'")
     for name, v in (("rate_pre", rate_pre), ("rate_post", rate_post), ("w0", w0)):
-        check_interval(name, v, Interval(0.0, np.inf, "left"))
+        check_interval(name, v, NONNEGATIVE)
     x, y = np.array([float(rate_pre)]), np.array([float(rate_post)])
     update = anti_hebbian_update if rule == "anti-hebbian" else hebbian_update
     w = [float(w0)]
-    for _ in range(_check_int("steps", steps, 1)):
+    for _ in range(check_count("steps", steps, 1)):
         w.append(max(0.0, w[-1] + float(update(x, y, lr)[0, 0])))
     return np.asarray(w)
 
@@ -1385,7 +1685,7 @@ def lif_rate(current, tau: float = 20.0, v_th: float = 1.0, t_ref: float = 2.0,
     """
     current = check_array("current", current)
     for name, v in (("tau", tau), ("v_th", v_th), ("t_ref", t_ref), ("resistance", resistance)):
-        check_interval(name, v, _POS)
+        check_interval(name, v, POSITIVE)
     drive = resistance * current
     above = drive > v_th
     safe = np.where(above, drive, 2.0 * v_th)  # no log of a non-positive number below threshold
@@ -1398,8 +1698,8 @@ def lif_simulated_rate(current: float, tau: float = 20.0, v_th: float = 1.0, t_r
 
     Catalog: E13 (003).
     """
-    current = check_interval("current", current, Interval(-np.inf, np.inf, "neither"))
-    n = int(round(check_interval("t_max", t_max, _POS) / check_interval("dt", dt, _POS)))
+    current = check_interval("current", current, FINITE)
+    n = int(round(check_interval("t_max", t_max, POSITIVE) / check_interval("dt", dt, POSITIVE)))
     decay, v_inf = np.exp(-dt / tau), resistance * current
     v, refractory, spikes = 0.0, 0.0, 0
     for _ in range(n):
@@ -1422,7 +1722,7 @@ def firing_probability(current, theta: float = 1.0, sigma: float = 0.2) -> np.nd
     `torchref.demonstrations.firing_probability` (`torch.special.ndtr`). Shape: any -> same.
     """
     current = check_array("current", current)
-    check_interval("sigma", sigma, _POS)
+    check_interval("sigma", sigma, POSITIVE)
     return ndtr((current - theta) / sigma)
 
 
@@ -1432,7 +1732,7 @@ def logistic_firing_probability(current, theta: float = 1.0, sigma: float = 0.2)
     Catalog: E13 (003).
     """
     current = check_array("current", current)
-    check_interval("sigma", sigma, _POS)
+    check_interval("sigma", sigma, POSITIVE)
     return sigmoid(1.702 * (current - theta) / sigma)
 
 
@@ -1441,7 +1741,7 @@ def noisy_threshold_trials(current, theta: float, sigma: float, trials: int,
     """Share of `trials` draws in which `I + noise > theta` (Monte Carlo of
     `firing_probability`). Catalog: E13. Shapes: current (K,) -> (K,)."""
     current = check_array("current", current, ndim=1)
-    noise = sigma * rng.standard_normal((_check_int("trials", trials, 1), current.size))
+    noise = sigma * rng.standard_normal((check_count("trials", trials, 1), current.size))
     return np.mean(current[None, :] + noise > theta, axis=0)
 
 

@@ -16,10 +16,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch.validation import Interval, check_array, check_same_shape
+from scratch.validation import (
+    DROP_PROBABILITY,
+    Choice,
+    check_array,
+    check_bool,
+    check_mask_values,
+    check_rng,
+    check_same_shape,
+)
 
 __all__ = [
     "P_RANGE",
+    "DROPOUT_KINDS",
     "dropout_mask",
     "classic_dropout_forward",
     "classic_dropout_backward",
@@ -28,9 +37,10 @@ __all__ = [
     "classic_to_inverted_weights",
 ]
 
-# p = 1 would drop everything and make inverted dropout divide by zero; torch allows it for
-# nn.Dropout (returns zeros) but the notes' scaling (1 - p) then erases the layer, so we refuse.
-P_RANGE = Interval(0, 1, "left")
+P_RANGE = DROP_PROBABILITY  # [0, 1): p = 1 is refused (scratch.validation says why)
+# "inverted" (nn.Dropout: scale while training) or "classic" (the notes: scale at test time);
+# the choice every network with dropout offers, in scratch and torchref.
+DROPOUT_KINDS = Choice(("inverted", "classic"))
 
 
 def dropout_mask(shape: tuple[int, ...], p: float, rng: np.random.Generator) -> np.ndarray:
@@ -39,8 +49,7 @@ def dropout_mask(shape: tuple[int, ...], p: float, rng: np.random.Generator) -> 
     Catalog: H3 (002 §4.4.3). Shapes: the mask has `shape` (the shape of the layer's input).
     """
     p = P_RANGE.check("p", p)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng(rng)
     return (rng.random(shape) >= p).astype(np.float64)
 
 
@@ -51,8 +60,7 @@ def _mask_for(x: np.ndarray, p: float, mask, rng) -> np.ndarray:
         return dropout_mask(x.shape, p, rng).astype(x.dtype)
     mask = check_array("mask", mask).astype(x.dtype)
     check_same_shape("mask", mask, "x", x)
-    if not np.all((mask == 0) | (mask == 1)):
-        raise ValueError("mask must hold only 0 and 1 (keep = 1), got other values")
+    check_mask_values("mask", bool(np.all((mask == 0) | (mask == 1))))
     return mask
 
 
@@ -76,7 +84,7 @@ def classic_dropout_forward(
     """
     x = check_array("x", x)
     p = P_RANGE.check("p", p)
-    if training:
+    if check_bool("training", training):
         m = _mask_for(x, p, mask, rng)
         return x * m, {"scale": m}
     scale = np.asarray(1.0 - p, dtype=x.dtype)
@@ -110,7 +118,7 @@ def inverted_dropout_forward(
     """
     x = check_array("x", x)
     p = P_RANGE.check("p", p)
-    if training:
+    if check_bool("training", training):
         m = _mask_for(x, p, mask, rng)
         scale = m / x.dtype.type(1.0 - p)
         return x * scale, {"scale": scale}

@@ -19,7 +19,17 @@ import numpy as np
 
 from scratch.init import init_params
 from scratch.mlp import head_output, loss_and_grads, mlp_forward
-from scratch.validation import Choice, Interval, check_array, check_labels
+from scratch.validation import (
+    NONNEGATIVE,
+    PENALTY,
+    POSITIVE,
+    Choice,
+    check_array,
+    check_count,
+    check_labels,
+    check_rng,
+    check_rows_match,
+)
 
 __all__ = [
     "EarlyStopping",
@@ -40,15 +50,7 @@ __all__ = [
     "regularized_least_squares",
 ]
 
-NONNEG = Interval(0, np.inf, "left")
-POSITIVE = Interval(0, np.inf, "neither")
 PENALTIES = Choice(("none", "l2", "l1_subgradient", "l1_proximal"))
-
-
-def _check_count(name: str, value, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 # ---- H1: early stopping ---------------------------------------------------------------------
@@ -73,8 +75,8 @@ class EarlyStopping:
     should_stop: bool = False
 
     def __post_init__(self) -> None:
-        _check_count("patience", self.patience)
-        NONNEG.check("min_delta", self.min_delta)
+        check_count("patience", self.patience)
+        NONNEGATIVE.check("min_delta", self.min_delta)
 
 
 def early_stopping_update(state: EarlyStopping, val_loss: float) -> EarlyStopping:
@@ -107,7 +109,7 @@ def train_with_early_stopping(
     params when v is the new best. Returns (best params, final state, validation losses).
     Catalog: H1 (002 §4.4.1). PyTorch: `torchref.ensemble.fit_with_early_stopping`.
     """
-    max_epochs = _check_count("max_epochs", max_epochs)
+    max_epochs = check_count("max_epochs", max_epochs)
     state = EarlyStopping(patience, min_delta)
     best = [p.copy() for p in params]
     history = []
@@ -132,7 +134,7 @@ def train_mlp_gd(
     Catalog: F1. It trains the members of H1 and H2. Shapes: as `scratch.mlp.loss_and_grads`.
     """
     lr = POSITIVE.check("lr", lr)
-    for _ in range(_check_count("epochs", epochs, 0)):
+    for _ in range(check_count("epochs", epochs, 0)):
         _, grads = loss_and_grads(params, X, y, activations, head, l2=l2)
         params = [p - lr * g for p, g in zip(params, grads, strict=True)]
     return params
@@ -161,7 +163,7 @@ def ensemble_by_init(layer_sizes, n_members: int, activation: str = "relu") -> l
 
     Catalog: H2 (002 §4.4.3, way a). Returns n_members MemberSpec.
     """
-    n = _check_count("n_members", n_members)
+    n = check_count("n_members", n_members)
     return [MemberSpec(tuple(layer_sizes), activation, seed) for seed in range(n)]
 
 
@@ -171,8 +173,8 @@ def bootstrap_indices(n_samples: int, n_members: int, rng: np.random.Generator) 
     Each row is missing from a bootstrap with probability (1 - 1/n)^n -> 1/e, so a member sees
     about 63.2% of the distinct rows. Catalog: H2 (b). Shapes: returns n_members (n_samples,).
     """
-    n = _check_count("n_samples", n_samples)
-    k = _check_count("n_members", n_members)
+    n = check_count("n_samples", n_samples)
+    k = check_count("n_members", n_members)
     return [rng.integers(0, n, size=n) for _ in range(k)]
 
 
@@ -268,11 +270,10 @@ def capacity_sweep(
     X_val = check_array("X_val", X_val, ndim=2)
     K = int(max(np.max(y_train), np.max(y_val))) + 1
     y_train, y_val = check_labels("y_train", y_train, K), check_labels("y_val", y_val, K)
-    widths = [_check_count("width", w) for w in widths]
+    widths = [check_count("width", w) for w in widths]
     d, h_max = X_train.shape[1], max(widths)
     if W1 is None or b1 is None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_rng(rng)
         W1 = rng.normal(0.0, np.sqrt(2.0 / d), size=(h_max, d))
         b1 = rng.normal(0.0, 0.1, size=h_max)
     W1, b1 = check_array("W1", W1, ndim=2), check_array("b1", b1, ndim=1)
@@ -306,7 +307,7 @@ def soft_threshold(w, t: float) -> np.ndarray:
 
     Catalog: H5. PyTorch: `torch.nn.functional.softshrink(w, t)`. Shapes: any -> same.
     """
-    t = NONNEG.check("t", t)
+    t = NONNEGATIVE.check("t", t)
     w = check_array("w", w)
     return np.sign(w) * np.maximum(np.abs(w) - t, 0.0)
 
@@ -330,12 +331,11 @@ def regularized_least_squares(
     PENALTIES.check("penalty", penalty)
     X = check_array("X", X, ndim=2)
     y = check_array("y", y, ndim=1)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have {X.shape[0]} entries (rows of X), got y{y.shape}")
-    lam, lr = NONNEG.check("lam", lam), POSITIVE.check("lr", lr)
+    check_rows_match("y", y.shape, "X", X.shape)
+    lam, lr = PENALTY.check("lam", lam), POSITIVE.check("lr", lr)
     w = np.zeros(X.shape[1]) if w0 is None else check_array("w0", w0, ndim=1).copy()
     N = X.shape[0]
-    for _ in range(_check_count("steps", steps)):
+    for _ in range(check_count("steps", steps)):
         g = X.T @ (X @ w - y) / N  # (d,)
         if penalty == "l2":
             w = w - lr * (g + lam * w)

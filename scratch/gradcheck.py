@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scratch.validation import Interval, check_array, check_interval, check_same_shape
+from scratch.validation import POSITIVE, check_array, check_interval, check_same_shape
 
 __all__ = [
     "GradCheckResult",
@@ -32,9 +32,6 @@ __all__ = [
     "relative_error",
     "gradcheck",
 ]
-
-_POSITIVE = Interval(0.0, np.inf, "neither")
-
 
 @dataclass(frozen=True)
 class GradCheckResult:
@@ -113,7 +110,7 @@ def numerical_gradient(
     central difference in float32 loses about half of its 7 digits to cancellation.
     Returns a list of float64 arrays, one per parameter, with the parameters' shapes.
     """
-    eps = check_interval("eps", eps, _POSITIVE)
+    eps = check_interval("eps", eps, POSITIVE)
     work = [p.astype(np.float64, copy=True) for p in _as_param_list("params", params)]
     grads = []
     for p in work:
@@ -164,8 +161,8 @@ def gradcheck(
         )
     for i, (p, g) in enumerate(zip(param_list, grad_list, strict=True)):
         check_same_shape(f"params[{i}]", p, f"grads[{i}]", g)
-    tol = check_interval("tol", tol, _POSITIVE)
-    floor = check_interval("floor", floor, _POSITIVE)
+    tol = check_interval("tol", tol, POSITIVE)
+    floor = check_interval("floor", floor, POSITIVE)
 
     numeric = numerical_gradient(f, param_list, eps=eps)
     scale = max((float(np.max(np.abs(g))) for g in (*grad_list, *numeric) if g.size), default=0.0)

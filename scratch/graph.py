@@ -11,6 +11,16 @@ Like torch's `requires_grad`, a node knows whether any variable lies beneath it:
 (numbers, and ops on numbers only, such as `2*pi` or `exp(-1)`) and comparisons carry no
 adjoint (`grad` stays None) and a constant exponent is a constant, however it is written.
 
+A batch of points: one graph can be evaluated at many points at once (verify checks a claim
+at random points in one pass, not one pass per point). `variable(values, name,
+batched=True)` takes the points along the LAST axis of `values`; every node computed from a
+batched node is batched, its `value`, `local_grads` and `grad` carrying the same trailing
+axis, while `shape` is the shape at one point. Each op computes point by point: axes are
+counted from the front (`axis=0`, `w[0]`, the rows of a matrix), so the trailing points axis
+is never reduced, and element-wise ops broadcast from the right, the points axis against
+itself. Numbers (0-d constants) broadcast over the points; a vector or matrix without the
+points axis cannot meet a batched node (ValueError: it would broadcast against the points).
+
 Ops (D13, 002 §4.2.2), each one function below:
   element-wise, broadcasting as NumPy: add, sub, mul, div, neg, pow, exp, log, log2, log10,
     sqrt, abs, sin, cos, tan, sinh, cosh, arcsin, arccos, arctan, erf, gelu, softplus,
@@ -38,7 +48,8 @@ from __future__ import annotations
 import builtins
 import functools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,21 +66,22 @@ __all__ = [
     "matmul", "dot", "outer", "transpose", "diag", "index",
     "sum", "mean", "max", "min", "norm",
     "softmax", "log_softmax", "logsumexp", "cross_entropy", "bce", "mse",
-    "topological_order", "backward", "trace", "OPS",
+    "topological_order", "backward", "trace", "guarded", "OPS",
 ]
 
 Array = np.ndarray
 Vjp = Callable[[Array], tuple[Array | None, ...]]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     """One value of the graph: `value`, the `parents` it was computed from, and how.
 
     `local_grads[k]` is d(value)/d(parents[k]) as the notes write it next to an edge (element
     by element for element-wise ops; for the other ops see each op). `grad` is the adjoint
     dy/d(value) after `backward(y)`, with the shape of `value`; it stays None on nodes that do
-    not depend on a variable (`requires_grad` False, as torch).
+    not depend on a variable (`requires_grad` False, as torch). `batched`: the last axis of
+    `value` indexes points (see the module's "A batch of points").
     """
 
     value: Array
@@ -78,12 +90,14 @@ class Node:
     local_grads: tuple[Array | None, ...] = ()
     name: str | None = None
     requires_grad: bool = True
+    batched: bool = False
     grad: Array | None = field(default=None, repr=False)
     _vjp: Vjp | None = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.value.shape
+        """The shape at one point (`value.shape` without a batch's trailing points axis)."""
+        return self.value.shape[:-1] if self.batched else self.value.shape
 
     @property
     def T(self) -> Node:
@@ -109,7 +123,7 @@ class Node:
     def __getitem__(self, key): return index(self, key)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TraceRecord:
     """One row of the node-by-node table: node `index` in topological order (the notes' v_i)."""
 
@@ -125,14 +139,29 @@ class TraceRecord:
 # ---- leaves ---------------------------------------------------------------------------------
 
 
-def variable(value, name: str | None = None) -> Node:
-    """A leaf the output is differentiated with respect to (an input or a parameter)."""
-    return Node(check_array(name or "value", value), name=name)
+def variable(value, name: str | None = None, batched: bool = False) -> Node:
+    """A leaf the output is differentiated with respect to (an input or a parameter).
+
+    `batched`: the last axis of `value` indexes points, the graph is evaluated at each.
+    """
+    value = check_array(name or "value", value)
+    if batched and value.ndim == 0:
+        raise ValueError(f"{name or 'value'}: a batch needs a points axis, got a scalar")
+    return Node(value, name=name, batched=batched)
 
 
 def const(value, dtype=None) -> Node:
     """A leaf constant (a number written in the expression): no adjoint, as in torch."""
+    if type(value) is float:  # a number: validated once, shared (read-only) by its uses
+        return Node(_number(value, dtype), op="const", requires_grad=False)
     return Node(check_array("constant", value, dtype=dtype), op="const", requires_grad=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(value: float, dtype) -> Array:
+    arr = check_array("constant", value, dtype=dtype)
+    arr.flags.writeable = False
+    return arr
 
 
 def _node(x, like: Node | None = None) -> Node:
@@ -143,15 +172,21 @@ def _node(x, like: Node | None = None) -> Node:
 
 
 def _nodes(*xs) -> tuple[Node, ...]:
-    if all([isinstance(x, Node) for x in xs]):
-        return xs
-    like = next((x for x in xs if isinstance(x, Node)), None)
-    return tuple(_node(x, like) for x in xs)
+    if not all([isinstance(x, Node) for x in xs]):
+        like = next((x for x in xs if isinstance(x, Node)), None)
+        xs = tuple(_node(x, like) for x in xs)
+    if any([x.batched for x in xs]) and not all([x.batched or not x.value.ndim for x in xs]):
+        # (3,) against points (3, P) would broadcast along the points axis: refuse it.
+        shapes = " and ".join(f"{'abc'[i]}{x.value.shape}{' (batched)' * x.batched}"
+                              for i, x in enumerate(xs))
+        raise ValueError(f"a batch of points meets an array without the points axis, got "
+                         f"{shapes}; give every variable the points axis (batched=True)")
+    return xs
 
 
 def _broadcast(op: str, *nodes: Node) -> None:
-    if all(n.value.shape == nodes[0].value.shape for n in nodes):
-        return  # the common case, checked without NumPy's slower general rule
+    if len({n.value.shape for n in nodes} - {()}) <= 1:
+        return  # one shape and numbers: the common case, checked without NumPy's general rule
     try:
         np.broadcast_shapes(*(n.shape for n in nodes))
     except ValueError:
@@ -163,7 +198,8 @@ def _make(op: str, value, parents: Sequence[Node], local: Sequence, vjp: Vjp,
           differentiable: bool = True) -> Node:
     parents = tuple(parents)
     grad = differentiable and any([p.requires_grad for p in parents])
-    return Node(np.asarray(value), parents, op, tuple(local), requires_grad=grad, _vjp=vjp)
+    return Node(np.asarray(value), parents, op, tuple(local), requires_grad=grad,
+                batched=any([p.batched for p in parents]), _vjp=vjp)
 
 
 # ---- numerical safety ----------------------------------------------------------------------
@@ -175,52 +211,94 @@ def _show(x: Array) -> str:
 
 class _guard:  # lower case: it reads as a statement, `with _guard(op, a, b):`
     """Overflow or an invalid operation becomes a ValueError naming the op and its inputs,
-    instead of a silent inf/NaN that would poison every adjoint downstream."""
+    instead of a silent inf/NaN that would poison every adjoint downstream.
+
+    Inside `guarded()` NumPy's error state is already set: the guard only names the op.
+    """
 
     __slots__ = ("op", "nodes", "state")
     _RAISE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+    held = 0  # how many `guarded()` blocks are open
 
     def __init__(self, op: str, *nodes: Node) -> None:
         self.op, self.nodes = op, nodes
 
     def __enter__(self) -> None:
-        self.state = np.errstate(**self._RAISE)
-        self.state.__enter__()
+        self.state = None if _guard.held else np.errstate(**self._RAISE)
+        if self.state is not None:
+            self.state.__enter__()
 
     def __exit__(self, kind, exc, tb) -> None:
-        self.state.__exit__(kind, exc, tb)
+        if self.state is not None:
+            self.state.__exit__(kind, exc, tb)
         if kind is FloatingPointError:
             inputs = ", ".join(_show(n.value) for n in self.nodes)
             raise ValueError(f"{self.op}: {exc} for input(s) {inputs}") from None
 
 
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Run many ops under one NumPy error state, set once instead of by each op's guard (for
+    a pass over a large graph); the errors are the same ValueErrors naming the op. Arithmetic
+    outside an op's guard (between ops, or in an op that has none) raises FloatingPointError
+    here instead of returning inf or NaN: a caller names the node (as `backward` does)."""
+    with np.errstate(**_guard._RAISE):
+        _guard.held += 1
+        try:
+            yield
+        finally:
+            _guard.held -= 1
+
+
 def _domain(op: str, x: Array, ok: Array, expected: str) -> None:
-    if not np.all(ok):
+    if not ok.all():
         bad = np.asarray(x)[~np.broadcast_to(ok, np.shape(x))].flat[0]
         raise ValueError(f"{op}: input must be {expected}, got {float(bad)!r}")
 
 
 def _axis(op: str, a: Node, axis: int | None) -> int | None:
+    """`axis` of `a` at one point, from the front (so a batch's trailing points axis stays)."""
     if axis is None:
         return None
+    ndim = len(a.shape)
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
         raise ValueError(f"{op}: axis must be an integer, got {axis!r}")
-    if not -a.value.ndim <= axis < a.value.ndim:
+    if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for shape {a.shape}")
-    return int(axis) % a.value.ndim
+    return int(axis) % ndim
+
+
+def _axes(a: Node, axis: int | None) -> int | tuple[int, ...]:
+    # What a reduction sums over: `axis`, or every axis of a point (not the points axis).
+    return tuple(range(len(a.shape))) if axis is None else axis
 
 
 def _expand(g: Array, axis: int | None) -> Array:
-    # Give a reduced array back its reduced axis, so it broadcasts against the input.
+    # Give a reduced array back its reduced axis, so it broadcasts against the input (all
+    # axes reduced: g has the points axis only, and broadcasts from the right as it is).
     return g if axis is None else np.expand_dims(g, axis)
 
 
 # ---- element-wise ops ----------------------------------------------------------------------
 
 
+@functools.cache
+def _ones_of(shape: tuple[int, ...], dtype: np.dtype) -> Array:
+    ones = np.ones(shape, dtype)
+    ones.flags.writeable = False  # shared by every node of this shape: local gradients are read
+    return ones
+
+
+def _ones(x: Array) -> Array:
+    """Ones of x's shape and dtype: the local gradient 1 of add, sub and sum."""
+    return _ones_of(x.shape, x.dtype)
+
+
 def _unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
     # Broadcasting copied the parent along new leading axes and along its size-1 axes; every
     # copy received a share of the gradient, so the parent's gradient is the sum of the shares.
+    if g.shape == shape:
+        return g
     while g.ndim > len(shape):
         g = g.sum(axis=0)
     for axis, n in enumerate(shape):
@@ -233,12 +311,13 @@ def _elementwise(op: str, value: Array, parents: Sequence[Node], local: Sequence
                  differentiable: bool = True) -> Node:
     """An element-wise op: parent k receives unbroadcast(dout * local[k]) (None: nothing)."""
     parents = tuple(parents)
-    local = tuple(g if g is None or (type(g) is np.ndarray and g.dtype == value.dtype)
-                  else np.asarray(g, dtype=value.dtype) for g in local)
+    local = tuple([g if g is None or (type(g) is np.ndarray and g.dtype == value.dtype)
+                   else np.asarray(g, dtype=value.dtype) for g in local])
 
     def vjp(dout: Array) -> tuple[Array | None, ...]:
-        return tuple(None if g is None else _unbroadcast(dout * g, p.shape)
-                     for p, g in zip(parents, local, strict=True))
+        return tuple([None if g is None or not p.requires_grad
+                      else _unbroadcast(dout * g, p.value.shape)
+                      for p, g in zip(parents, local, strict=True)])
 
     return _make(op, value, parents, local, vjp, differentiable)
 
@@ -257,7 +336,7 @@ def add(a, b) -> Node:
     _broadcast("add", a, b)
     with _guard("add", a, b):
         out = a.value + b.value
-    return _elementwise("add", out, (a, b), (np.ones_like(a.value), np.ones_like(b.value)))
+    return _elementwise("add", out, (a, b), (_ones(a.value), _ones(b.value)))
 
 
 def sub(a, b) -> Node:
@@ -266,7 +345,7 @@ def sub(a, b) -> Node:
     _broadcast("sub", a, b)
     with _guard("sub", a, b):
         out = a.value - b.value
-    return _elementwise("sub", out, (a, b), (np.ones_like(a.value), -np.ones_like(b.value)))
+    return _elementwise("sub", out, (a, b), (_ones(a.value), -_ones(b.value)))
 
 
 def mul(a, b) -> Node:
@@ -291,7 +370,7 @@ def div(a, b) -> Node:
 
 def neg(a) -> Node:
     """-a; local gradient -1."""
-    return _unary("neg", a, np.negative, lambda x, y: -np.ones_like(x))
+    return _unary("neg", a, np.negative, lambda x, y: -_ones(x))
 
 
 def pow(a, b) -> Node:  # shadows the builtin on purpose: the op's name, as torch.pow
@@ -469,10 +548,16 @@ def prelu(a, alpha) -> Node:
     Kink: d/da = alpha at a = 0 and d/dalpha = 0 there (torch's `x > 0 ? g : g * weight`).
     """
     a, alpha = _nodes(a, alpha)
-    if alpha.value.ndim != 0:
+    if alpha.shape != ():
         raise ValueError(f"prelu: alpha must be a scalar, got shape {alpha.shape}")
-    out = act.prelu(a.value, alpha.value)
-    local = (act.prelu_grad(a.value, alpha.value), act.prelu_grad_alpha(a.value, alpha.value))
+    av, alv = a.value, alpha.value
+    fns = (act.prelu, act.prelu_grad, act.prelu_grad_alpha)
+    if alpha.batched:  # one alpha per point; scratch.activations takes one alpha at a time
+        av = np.broadcast_to(av, av.shape if a.batched else alv.shape)
+        out, *local = (np.stack([fn(av[..., i], alv[i]) for i in range(alv.size)], axis=-1)
+                       for fn in fns)
+    else:
+        out, *local = (fn(av, alv) for fn in fns)
     return _elementwise("prelu", out, (a, alpha), local)
 
 
@@ -568,35 +653,32 @@ def matmul(a, b) -> Node:
     factor, (B, A): the adjoints are dA = dout B^T and dB = A^T dout.
     """
     a, b = _nodes(a, b)
-    if a.value.ndim == 0 or b.value.ndim == 0:
+    if a.shape == () or b.shape == ():
         with _guard("matmul", a, b):
             out = a.value * b.value
         return _elementwise("matmul", out, (a, b), (b.value, a.value))
-    if a.value.ndim > 2 or b.value.ndim > 2:
+    if len(a.shape) > 2 or len(b.shape) > 2:
         raise ValueError(f"matmul: operands must be scalars, vectors or matrices, "
                          f"got a{a.shape} and b{b.shape}")
     if a.shape[-1] != b.shape[0]:
         raise ValueError(f"matmul: inner dimensions differ, got a{a.shape} and b{b.shape}")
+    # Index letters: A is (i, k) or (k,), B is (k, j) or (k,); `...` is a batch's points axis.
+    sa, sb = "ik"[2 - len(a.shape):] + "...", "kj"[:len(b.shape)] + "..."
+    so = sa[:-3].replace("k", "") + sb[:-3].replace("k", "") + "..."
     with _guard("matmul", a, b):
-        out = a.value @ b.value
-    # Vectors as a row (a) and a column (b), so one 2-D rule serves every case.
-    a2 = a.value.reshape(-1, a.shape[-1])  # (n, k)
-    b2 = b.value.reshape(b.shape[0], -1)  # (k, m)
-
-    def vjp(dout: Array) -> tuple[Array, Array]:
-        g2 = dout.reshape(a2.shape[0], b2.shape[1])  # (n, m)
-        return (g2 @ b2.T).reshape(a.shape), (a2.T @ g2).reshape(b.shape)
-
-    return _make("matmul", out, (a, b), (b.value, a.value), vjp)
+        out = np.einsum(f"{sa},{sb}->{so}", a.value, b.value)
+    return _make("matmul", out, (a, b), (b.value, a.value),
+                 lambda dout: (np.einsum(f"{so},{sb}->{sa}", dout, b.value),
+                               np.einsum(f"{sa},{so}->{sb}", a.value, dout)))
 
 
 def dot(a, b) -> Node:
     """a . b = sum_i a_i b_i of two vectors of one length; local gradients b and a."""
     a, b = _nodes(a, b)
-    if a.value.ndim != 1 or b.value.ndim != 1 or a.shape != b.shape:
+    if len(a.shape) != 1 or a.shape != b.shape:
         raise ValueError(f"dot: needs two vectors of one length, got a{a.shape} and b{b.shape}")
     with _guard("dot", a, b):
-        out = np.dot(a.value, b.value)
+        out = np.einsum("i...,i...->...", a.value, b.value)
     return _make("dot", out, (a, b), (b.value, a.value),
                  lambda dout: (dout * b.value, dout * a.value))
 
@@ -607,38 +689,44 @@ def outer(a, b) -> Node:
     Adjoints: da = dout b, db = dout^T a (`local_grads` holds b and a).
     """
     a, b = _nodes(a, b)
-    if a.value.ndim != 1 or b.value.ndim != 1:
+    if len(a.shape) != 1 or len(b.shape) != 1:
         raise ValueError(f"outer: needs two vectors, got a{a.shape} and b{b.shape}")
     with _guard("outer", a, b):
-        out = np.outer(a.value, b.value)
+        out = np.einsum("i...,j...->ij...", a.value, b.value)
     return _make("outer", out, (a, b), (b.value, a.value),
-                 lambda dout: (dout @ b.value, dout.T @ a.value))
+                 lambda dout: (np.einsum("ij...,j...->i...", dout, b.value),
+                               np.einsum("ij...,i...->j...", dout, a.value)))
 
 
 def transpose(a) -> Node:
     """a^T (NumPy's `.T`: a matrix's axes swapped; a scalar or vector is unchanged)."""
     a = _node(a)
-    if a.value.ndim > 2:
+    if len(a.shape) > 2:
         raise ValueError(f"transpose: needs a scalar, vector or matrix, got shape {a.shape}")
-    return _make("transpose", a.value.T.copy(), (a,), (None,), lambda dout: (dout.T,))
+    if len(a.shape) < 2:
+        return _make("transpose", a.value.copy(), (a,), (None,), lambda dout: (dout,))
+    return _make("transpose", np.swapaxes(a.value, 0, 1).copy(), (a,), (None,),
+                 lambda dout: (np.swapaxes(dout, 0, 1),))
 
 
 def diag(a) -> Node:
     """Diag(a): a vector -> the square matrix with it on the diagonal (D3's Diag(phi'(u)));
     a matrix -> its main diagonal (as np.diag and torch.diag)."""
     a = _node(a)
-    if a.value.ndim not in (1, 2):
+    if len(a.shape) not in (1, 2):
         raise ValueError(f"diag: needs a vector or a matrix, got shape {a.shape}")
-    out = np.diag(a.value)
+    i = np.arange(builtins.min(a.shape))  # the diagonal's entries are [i, i]
+    if len(a.shape) == 1:
+        out = np.zeros(a.shape * 2 + a.value.shape[1:], dtype=a.value.dtype)
+        out[i, i] = a.value
+        return _make("diag", out, (a,), (None,), lambda dout: (dout[i, i],))
 
     def vjp(dout: Array) -> tuple[Array]:
-        if a.value.ndim == 1:
-            return (np.diagonal(dout).copy(),)
         g = np.zeros_like(a.value)
-        np.fill_diagonal(g, dout)
+        g[i, i] = dout
         return (g,)
 
-    return _make("diag", out, (a,), (None,), vjp)
+    return _make("diag", a.value[i, i], (a,), (None,), vjp)
 
 
 Key = tuple[int | slice, ...]
@@ -651,7 +739,7 @@ def index(a, key: int | slice | Key) -> Node:
     """
     a = _node(a)
     key = key if isinstance(key, tuple) else (key,)
-    if len(key) > a.value.ndim:
+    if len(key) > len(a.shape):
         raise ValueError(f"index: too many indices for shape {a.shape}, got {len(key)}")
     for axis, k in enumerate(key):
         n = a.shape[axis]
@@ -675,8 +763,8 @@ def sum(a, axis: int | None = None) -> Node:  # shadows the builtin on purpose, 
     a = _node(a)
     axis = _axis("sum", a, axis)
     with _guard("sum", a):
-        out = np.sum(a.value, axis=axis)
-    ones = np.ones_like(a.value)
+        out = np.sum(a.value, axis=_axes(a, axis))
+    ones = _ones(a.value)
     # Every summed entry moved the output one for one: copy dout back along `axis`.
     return _make("sum", out, (a,), (ones,), lambda dout: (_expand(dout, axis) * ones,))
 
@@ -685,11 +773,11 @@ def mean(a, axis: int | None = None) -> Node:
     """mean of the entries (over `axis`, or all); local gradient 1/n for every entry."""
     a = _node(a)
     axis = _axis("mean", a, axis)
-    n = a.value.size if axis is None else a.shape[axis]
+    n = math.prod(a.shape) if axis is None else a.shape[axis]
     if n == 0:
         raise ValueError(f"mean: needs at least one entry, got shape {a.shape}")
     with _guard("mean", a):
-        out = np.mean(a.value, axis=axis)
+        out = np.mean(a.value, axis=_axes(a, axis))
     share = np.full_like(a.value, 1 / n)
     return _make("mean", out, (a,), (share,), lambda dout: (_expand(dout, axis) * share,))
 
@@ -699,9 +787,9 @@ def _extreme(op: str, a, axis: int | None, fn: Callable) -> Node:
     axis = _axis(op, a, axis)
     if a.value.size == 0:
         raise ValueError(f"{op}: needs at least one entry, got shape {a.shape}")
-    out = fn(a.value, axis=axis)
+    out = fn(a.value, axis=_axes(a, axis))
     hit = a.value == _expand(out, axis)
-    share = (hit / hit.sum(axis=axis, keepdims=axis is not None)).astype(a.value.dtype)
+    share = (hit / hit.sum(axis=_axes(a, axis), keepdims=True)).astype(a.value.dtype)
     return _make(op, out, (a,), (share,), lambda dout: (_expand(dout, axis) * share,))
 
 
@@ -725,8 +813,9 @@ def norm(a) -> Node:
     """The Euclidean norm sqrt(sum a_i^2) of all entries (Frobenius for a matrix); local
     gradient a / |a|. Kink: the gradient is 0 at a = 0 (torch.linalg.vector_norm's choice)."""
     a = _node(a)
-    out = np.asarray(np.linalg.norm(a.value.ravel()), dtype=a.value.dtype)  # scaled: no overflow
-    local = a.value / out if out > 0 else np.zeros_like(a.value)
+    with _guard("norm", a):  # past 1e154 the squares overflow: an error, not a silent inf
+        out = np.sqrt(np.sum(a.value * a.value, axis=_axes(a, None)))
+    local = np.divide(a.value, out, out=np.zeros_like(a.value), where=out > 0)
     return _make("norm", out, (a,), (local,), lambda dout: (dout * local,))
 
 
@@ -735,7 +824,7 @@ def norm(a) -> Node:
 
 def _vector(op: str, a, axis: int) -> tuple[Node, int]:
     a = _node(a)
-    if a.value.ndim == 0:
+    if a.shape == ():
         raise ValueError(f"{op}: needs a vector or a matrix, got a scalar")
     return a, _axis(op, a, axis)
 
@@ -775,7 +864,7 @@ def log_softmax(z, axis: int = -1) -> Node:
 
 
 def _same_shape(op: str, a: Node, b: Node, ndim: Sequence[int]) -> None:
-    if a.shape != b.shape or a.value.ndim not in ndim or a.value.size == 0:
+    if a.shape != b.shape or len(a.shape) not in ndim or math.prod(a.shape) == 0:
         want = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"{op}: needs two non-empty {want} arrays of one shape, "
                          f"got a{a.shape} and b{b.shape}")
@@ -792,11 +881,12 @@ def cross_entropy(z, t) -> Node:
     """
     z, t = _nodes(z, t)
     _same_shape("cross_entropy", z, t, (1, 2))
-    n = z.shape[0] if z.value.ndim == 2 else 1
-    ls = z.value - np.expand_dims(_logsumexp(z.value, -1), -1)
+    n = z.shape[0] if len(z.shape) == 2 else 1
+    c = len(z.shape) - 1  # the classes' axis
+    ls = z.value - np.expand_dims(_logsumexp(z.value, c), c)
     with _guard("cross_entropy", z, t):
-        out = -(t.value * ls).sum() / n
-    dz = (np.exp(ls) * t.value.sum(axis=-1, keepdims=True) - t.value) / n
+        out = -(t.value * ls).sum(axis=_axes(z, None)) / n
+    dz = (np.exp(ls) * t.value.sum(axis=c, keepdims=True) - t.value) / n
     dt = -ls / n
     return _make("cross_entropy", out, (z, t), (dz, dt), lambda dout: (dout * dz, dout * dt))
 
@@ -811,9 +901,9 @@ def bce(p, t) -> Node:
     _same_shape("bce", p, t, (0, 1, 2))
     _domain("bce", p.value, (p.value > 0) & (p.value < 1), "a probability in (0, 1) (p)")
     _domain("bce", t.value, (t.value >= 0) & (t.value <= 1), "a target in [0, 1] (t)")
-    n = p.value.size
+    n = math.prod(p.shape)
     pv, tv = p.value, t.value
-    out = -(tv * np.log(pv) + (1 - tv) * np.log1p(-pv)).sum() / n
+    out = -(tv * np.log(pv) + (1 - tv) * np.log1p(-pv)).sum(axis=_axes(p, None)) / n
     dp = (pv - tv) / (pv * (1 - pv)) / n
     dt = (np.log1p(-pv) - np.log(pv)) / n
     return _make("bce", out, (p, t), (dp, dt), lambda dout: (dout * dp, dout * dt))
@@ -825,9 +915,10 @@ def mse(a, y) -> Node:
     a, y = _nodes(a, y)
     _same_shape("mse", a, y, (0, 1, 2))
     r = a.value - y.value
+    n = math.prod(a.shape)
     with _guard("mse", a, y):
-        out = (r**2).sum() / r.size
-    da = 2 * r / r.size
+        out = (r**2).sum(axis=_axes(a, None)) / n
+    da = 2 * r / n
     return _make("mse", out, (a, y), (da, -da), lambda dout: (dout * da, -dout * da))
 
 
@@ -841,38 +932,45 @@ def topological_order(output: Node) -> list[Node]:
     within a level, so 002's graph of D8 comes out as v0 = x1, v1 = x2, v2 = ln v0, ... v6.
     Catalog: D13 (002 §4.2.2).
     """
-    post, seen, depth = [], set(), {}
+    seen, depth = set(), {}
+    levels: list[list[Node]] = [[], []]  # levels[0]: inputs, levels[1]: constants, then 1, 2, ...
     stack = [(output, False)]
     while stack:  # iterative DFS: deep chains must not hit Python's recursion limit
         node, expanded = stack.pop()
         if expanded:
-            depth[id(node)] = 1 + builtins.max((depth[id(p)] for p in node.parents), default=-1)
-            post.append(node)
+            d = depth[id(node)] = 1 + builtins.max([depth[id(p)] for p in node.parents],
+                                                    default=-1)
+            if d + 1 >= len(levels):
+                levels.append([])
+            # Discovery order within a level, inputs before constants among the leaves.
+            levels[d + 1 if d else int(node.op == "const")].append(node)
         elif id(node) not in seen:
             seen.add(id(node))
             stack.append((node, True))
-            stack.extend((p, False) for p in reversed(node.parents))
-    # Stable sort: discovery order within a level, inputs before constants among the leaves.
-    return sorted(post, key=lambda n: (depth[id(n)], n.op == "const"))
+            stack.extend([(p, False) for p in reversed(node.parents) if id(p) not in seen])
+    return [node for level in levels for node in level]
 
 
-def backward(output: Node, dout=None, *, cut: Iterable[tuple[Node, int]] = ()) -> list[Node]:
+def backward(output: Node, dout=None, *, cut: Iterable[tuple[Node, int]] = (),
+             order: Sequence[Node] | None = None) -> list[Node]:
     """Reverse-mode accumulation: fill `.grad` (the adjoint d output / d node) of every node.
 
     002 §4.2.2 (D13): forward values are already there (computed in topological order as the
     graph was built); then `grad(output) = 1` and, for nodes in reverse topological order,
     each node adds `grad(node) * local gradient` into its parents. A node used twice gets the
     sum of both shares (D1: the chain rule sums over paths). `dout` seeds a non-scalar output.
+    In a batch of points each point is seeded with 1 and its adjoints are its own.
     `cut` lists edges (child, parent slot) whose shares are dropped: the adjoints of the graph
     without those paths (what verify's diagnosis of a missing sum over paths compares with).
-    Nodes with `requires_grad` False keep `grad` None. Returns the nodes in topological order.
-    Catalog: D1, D13 (002 §4.2.2).
+    Nodes with `requires_grad` False keep `grad` None. `order` may pass
+    `topological_order(output)` when the caller already has it. Returns the nodes in
+    topological order. Catalog: D1, D13 (002 §4.2.2).
     """
     if not output.requires_grad:
         raise ValueError("backward: the output does not depend on any variable")
-    order = topological_order(output)
+    order = topological_order(output) if order is None else order
     if dout is None:
-        if output.value.size != 1:
+        if math.prod(output.shape) != 1:
             raise ValueError(
                 f"backward: output must be a scalar to seed it with 1, got shape {output.shape}; "
                 "pass dout with that shape"
@@ -880,18 +978,22 @@ def backward(output: Node, dout=None, *, cut: Iterable[tuple[Node, int]] = ()) -
         seed = np.ones_like(output.value)
     else:
         seed = check_array("dout", dout, dtype=output.value.dtype)
-        if seed.shape != output.shape:
+        if seed.shape != output.value.shape:
             raise ValueError(
-                f"dout must have the output's shape {output.shape}, got shape {seed.shape}"
+                f"dout must have the output's shape {output.value.shape}, got shape {seed.shape}"
             )
     dropped = {(id(child), k) for child, k in cut}
     for node in order:
-        node.grad = np.zeros_like(node.value) if node.requires_grad else None
+        node.grad = None  # None until a share arrives: no array of zeros to add the first to
     output.grad = seed
     node = output
     try:
-        with np.errstate(**_guard._RAISE):  # once for the whole pass: it runs per node
+        with guarded():  # once for the whole pass: it runs per node
             for node in reversed(order):
+                if node.grad is None:  # no path from the output reaches it (or all were cut)
+                    if node.requires_grad:
+                        node.grad = np.zeros_like(node.value)
+                    continue
                 if not node.parents or not node.requires_grad:
                     continue
                 shares = node._vjp(node.grad)
@@ -899,14 +1001,13 @@ def backward(output: Node, dout=None, *, cut: Iterable[tuple[Node, int]] = ()) -
                     if not parent.requires_grad or share is None or (
                             dropped and (id(node), k) in dropped):
                         continue
-                    total = parent.grad + share
-                    if total.dtype != parent.value.dtype:  # a float64 share into float32
-                        total = total.astype(parent.value.dtype)
-                    parent.grad = total
+                    if share.dtype != parent.value.dtype:  # a float64 share into float32
+                        share = share.astype(parent.value.dtype)
+                    parent.grad = share if parent.grad is None else parent.grad + share
     except FloatingPointError as exc:
         raise ValueError(f"backward through {node.op}: {exc} for input(s) "
                          f"{_show(node.value)}") from None
-    return order
+    return list(order)
 
 
 def trace(output: Node, order: Sequence[Node] | None = None) -> list[TraceRecord]:
@@ -932,7 +1033,7 @@ def trace(output: Node, order: Sequence[Node] | None = None) -> list[TraceRecord
 OPS: dict[str, Callable[..., Node]] = {
     name: globals()[name] for name in __all__
     if name not in ("Node", "TraceRecord", "variable", "const", "activation",
-                    "topological_order", "backward", "trace", "OPS")
+                    "topological_order", "backward", "trace", "guarded", "OPS")
 }
 for _name in (*act.ACTIVATIONS, *act.THRESHOLD_UNITS):
     OPS.setdefault(_name, functools.partial(activation, name=_name))

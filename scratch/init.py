@@ -17,7 +17,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from scratch.activations import get_activation
-from scratch.validation import Choice, check_array, check_init_scheme, check_layer_sizes
+from scratch.validation import (
+    Choice,
+    check_array,
+    check_count,
+    check_float_dtype,
+    check_init_scheme,
+    check_layer_sizes,
+    check_rng,
+    check_shape,
+)
 
 __all__ = [
     "SCHEMES",
@@ -31,12 +40,6 @@ __all__ = [
 SCHEMES = Choice(("zeros", "normal", "xavier", "he", "uniform"))
 
 
-def _check_fan_in(n_in) -> int:
-    if isinstance(n_in, bool) or not isinstance(n_in, int | np.integer) or n_in < 1:
-        raise ValueError(f"n_in must be a positive integer, got {n_in!r}")
-    return int(n_in)
-
-
 def init_std(scheme: str, n_in: int, std: float | None = None) -> float:
     """The standard deviation each scheme intends for one weight of a layer with fan-in n.
 
@@ -46,7 +49,7 @@ def init_std(scheme: str, n_in: int, std: float | None = None) -> float:
     Catalog: G3 (002 §4.3.2). Returns a Python float.
     """
     std = check_init_scheme(scheme, std, SCHEMES)
-    n = _check_fan_in(n_in)
+    n = check_count("n_in", n_in)
     if scheme == "normal":
         return std
     return {
@@ -82,11 +85,9 @@ def init_weight(
     Erratum: docs/errata.md#g3-variance
     """
     std = check_init_scheme(scheme, std, SCHEMES)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    if len(shape) != 2:
-        raise ValueError(f"shape must be (n_out, n_in), got {shape!r}")
-    n_out, n_in = int(shape[0]), _check_fan_in(shape[1])
+    check_rng(rng)
+    n_out, n_in = check_shape("shape", shape, ndim=2)  # (2.7, 3) is refused, not truncated
+    check_float_dtype("dtype", dtype)
     if scheme == "zeros":
         W = np.zeros((n_out, n_in))
     elif scheme == "uniform":
@@ -150,6 +151,8 @@ def signal_propagation(
     64 for N(0, 1) (explosion), 1/2 for Xavier 1/sqrt(n) (the notes: "problematic for ReLU").
     Catalog: G3 (002 §4.3.2). Returns (depth,) variances.
     """
-    X = rng.normal(size=(n_samples, width))
+    depth, width = check_count("depth", depth), check_count("width", width)
+    n_samples = check_count("n_samples", n_samples)
+    X = check_rng(rng).normal(size=(n_samples, width))
     weights = [init_weight((width, width), scheme, rng, std) for _ in range(depth)]
     return activation_variances(X, weights, activation)

@@ -24,13 +24,20 @@ from scipy.special import xlogy
 
 from scratch.activations import sigmoid, softmax
 from scratch.validation import (
+    PENALTY,
+    POSITIVE,
     Choice,
-    Interval,
     check_array,
+    check_count,
     check_interval,
     check_labels,
+    check_ndim,
+    check_one_hot,
     check_probabilities,
+    check_row_sums,
+    check_rows_match,
     check_same_shape,
+    scalar_like,
 )
 
 __all__ = [
@@ -63,8 +70,6 @@ __all__ = [
 ]
 
 SCALINGS = Choice(("sum", "half_sum", "mean", "half_mean"))
-_LAMBDA = Interval(0.0, np.inf, "left")
-_SIGMA = Interval(0.0, np.inf, "neither")
 
 
 def _pair(name_a: str, a, name_b: str, b, ndim=(1, 2)) -> tuple[np.ndarray, np.ndarray]:
@@ -228,20 +233,10 @@ def multilabel_cross_entropy_grad(p, t) -> np.ndarray:
 # ---- C6: categorical cross-entropy -------------------------------------------------------
 
 
-def _check_one_hot(name: str, t: np.ndarray) -> np.ndarray:
-    ok = np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1)
-    if not ok:
-        raise ValueError(
-            f"{name} must be one-hot rows (entries 0/1, exactly one 1 per row), "
-            f"got row sums in [{t.sum(axis=1).min():g}, {t.sum(axis=1).max():g}]"
-        )
-    return t
-
-
 def _cce_inputs(p, t) -> tuple[np.ndarray, np.ndarray]:
     p, t = _pair("p", p, "t", t, ndim=2)
     check_probabilities("p", p)
-    _check_one_hot("t", t)
+    check_one_hot("t", t)
     return p, t
 
 
@@ -283,31 +278,20 @@ def log_sum_exp(z, axis: int = -1) -> np.ndarray:
 
 def _ce_targets(z: np.ndarray, labels) -> np.ndarray:
     """One-hot/probability targets (N, C) from integer labels (N,) or a (N, C) array."""
-    n, c = z.shape
     lab = np.asarray(labels)
+    check_ndim("labels", lab.shape, (1, 2))  # class indices (N,) or one-hot rows (N, C)
     if lab.ndim == 1:
-        if lab.shape[0] != n:
-            raise ValueError(
-                f"labels must have one entry per row of z, got labels{lab.shape} and z{z.shape}"
-            )
-        idx = check_labels("labels", lab, c)
+        check_rows_match("labels", lab.shape, "z", z.shape)
+        idx = check_labels("labels", lab, z.shape[1])
         t = np.zeros_like(z)
-        t[np.arange(n), idx] = 1
+        t[np.arange(z.shape[0]), idx] = 1
         return t
-    if lab.ndim == 2:
-        t = check_array("labels", lab)
-        check_same_shape("labels", t, "z", z)
-        check_probabilities("labels", t)
-        sums = t.sum(axis=1)
-        if not np.allclose(sums, 1, rtol=0, atol=1e-6):
-            raise ValueError(
-                "labels given as a (N, C) array must have rows summing to 1 (one-hot or "
-                f"class probabilities), got row sums in [{sums.min():g}, {sums.max():g}]"
-            )
-        return t.astype(z.dtype, copy=False)
-    raise ValueError(
-        f"labels must be class indices (N,) or one-hot rows (N, C), got shape {lab.shape}"
-    )
+    t = check_array("labels", lab)
+    check_same_shape("labels", t, "z", z)
+    check_probabilities("labels", t)
+    sums = t.sum(axis=1)
+    check_row_sums("labels", float(sums.min()), float(sums.max()))
+    return t.astype(z.dtype, copy=False)
 
 
 def cross_entropy_with_logits(z, labels) -> np.ndarray:
@@ -355,13 +339,14 @@ def l2_penalty(weights, lam: float) -> float:
     `torch.optim.SGD(weight_decay=lam)` adds (F16). Biases are not passed in by convention.
     Shapes: weights an array or a list of arrays of any shapes; lam >= 0. Returns a float.
     """
-    lam = check_interval("lam", lam, _LAMBDA)
-    return lam / 2 * float(sum(np.sum(w * w) for w in _weights(weights)))
+    lam = check_interval("lam", lam, PENALTY)
+    ws = _weights(weights)
+    return scalar_like(lam / 2 * sum(np.sum(w * w) for w in ws), *ws)
 
 
 def l2_penalty_grad(weights, lam: float) -> list[np.ndarray]:
     """Gradient of `l2_penalty` w.r.t. each weight array: `lambda w`. Catalog: C7."""
-    lam = check_interval("lam", lam, _LAMBDA)
+    lam = check_interval("lam", lam, PENALTY)
     return [w.dtype.type(lam) * w for w in _weights(weights)]
 
 
@@ -371,8 +356,9 @@ def l1_penalty(weights, lam: float) -> float:
     Notes: `Cost(w; x, y) = L(w; x, y) + lambda sum_i |w_i|` (002 §4.4.2). Catalog: C8.
     PyTorch: `lam * sum(p.abs().sum() for p in params)`. Shapes as `l2_penalty`.
     """
-    lam = check_interval("lam", lam, _LAMBDA)
-    return lam * float(sum(np.sum(np.abs(w)) for w in _weights(weights)))
+    lam = check_interval("lam", lam, PENALTY)
+    ws = _weights(weights)
+    return scalar_like(lam * sum(np.sum(np.abs(w)) for w in ws), *ws)
 
 
 def l1_penalty_grad(weights, lam: float) -> list[np.ndarray]:
@@ -382,7 +368,7 @@ def l1_penalty_grad(weights, lam: float) -> list[np.ndarray]:
     At w = 0 the sub-differential is `lambda [-1, 1]` (A11); 0 is torch autograd's choice
     (`d|w|/dw = 0` at 0). Shapes as `l2_penalty`.
     """
-    lam = check_interval("lam", lam, _LAMBDA)
+    lam = check_interval("lam", lam, PENALTY)
     return [w.dtype.type(lam) * np.sign(w) for w in _weights(weights)]
 
 
@@ -398,8 +384,7 @@ def _logistic_inputs(theta, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             "theta must hold the bias theta_0 then one weight per column of X, "
             f"got theta{theta.shape} for X{X.shape}"
         )
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have one entry per row of X, got y{y.shape} and X{X.shape}")
+    check_rows_match("y", y.shape, "X", X.shape)
     check_probabilities("y", y)
     return theta, X, y
 
@@ -419,7 +404,7 @@ def regularized_logistic_cost(theta, X, y, lam: float) -> np.ndarray:
     Erratum: docs/errata.md#c3
     """
     theta, X, y = _logistic_inputs(theta, X, y)
-    lam = check_interval("lam", lam, _LAMBDA)
+    lam = check_interval("lam", lam, PENALTY)
     m = X.shape[0]
     z = theta[0] + X @ theta[1:]  # (m,)
     ce = binary_cross_entropy_with_logits(z, y)
@@ -433,7 +418,7 @@ def regularized_logistic_cost_grad(theta, X, y, lam: float) -> np.ndarray:
     + lambda/m theta_j` for j >= 1 (the bias is not penalized). Catalog: C3.
     """
     theta, X, y = _logistic_inputs(theta, X, y)
-    lam = check_interval("lam", lam, _LAMBDA)
+    lam = check_interval("lam", lam, PENALTY)
     m = X.shape[0]
     r = (sigmoid(theta[0] + X @ theta[1:]) - y) / m  # (m,)
     grad = np.empty_like(theta)
@@ -475,7 +460,7 @@ def network_cost(h, y, thetas, lam: float) -> np.ndarray:
     Erratum: docs/errata.md#c4
     """
     h, y, thetas = _network_inputs(h, y, thetas)
-    lam = check_interval("lam", lam, _LAMBDA)
+    lam = check_interval("lam", lam, PENALTY)
     m = h.shape[0]
     penalty = l2_penalty([th[:, 1:] for th in thetas], lam / m)  # bias column excluded
     return np.asarray(multilabel_cross_entropy(h, y) + penalty, dtype=h.dtype)
@@ -492,7 +477,7 @@ def network_cost_grad(h, y, thetas, lam: float) -> tuple[np.ndarray, list[np.nda
     Erratum: docs/errata.md#d7
     """
     h, y, thetas = _network_inputs(h, y, thetas)
-    lam = check_interval("lam", lam, _LAMBDA)
+    lam = check_interval("lam", lam, PENALTY)
     m = h.shape[0]
     dthetas = []
     for th in thetas:
@@ -520,7 +505,7 @@ def bernoulli_log_likelihood(p, t) -> float:
         raise ValueError("t must hold binary labels 0/1")
     factors = np.where(t == 1, p, 1 - p)
     with np.errstate(divide="ignore"):  # log 0 = -inf is the true value
-        return float(np.log(factors).sum())
+        return scalar_like(np.log(factors).sum(), p)
 
 
 def categorical_log_likelihood(p, labels) -> float:
@@ -538,7 +523,7 @@ def categorical_log_likelihood(p, labels) -> float:
         )
     idx = check_labels("labels", lab, p.shape[1])
     with np.errstate(divide="ignore"):
-        return float(np.log(p[np.arange(p.shape[0]), idx]).sum())
+        return scalar_like(np.log(p[np.arange(p.shape[0]), idx]).sum(), p)
 
 
 def gaussian_log_prior(weights, sigma: float) -> float:
@@ -549,11 +534,11 @@ def gaussian_log_prior(weights, sigma: float) -> float:
     `||w||^2 / (2 sigma^2)` plus a constant: see `l2_lambda_for_gaussian_prior`.
     PyTorch: `torch.distributions.Normal(0, sigma).log_prob(w).sum()`. Shapes as `l2_penalty`.
     """
-    sigma = check_interval("sigma", sigma, _SIGMA)
+    sigma = check_interval("sigma", sigma, POSITIVE)
     ws = _weights(weights)
     k = sum(w.size for w in ws)
-    sq = float(sum(np.sum(w * w) for w in ws))
-    return -sq / (2 * sigma**2) - k / 2 * np.log(2 * np.pi * sigma**2)
+    sq = sum(np.sum(w * w) for w in ws)
+    return scalar_like(-sq / (2 * sigma**2) - k / 2 * np.log(2 * np.pi * sigma**2), *ws)
 
 
 _CONVENTIONS = Choice(("lambda_over_2m", "lambda_over_2"))
@@ -570,9 +555,8 @@ def l2_lambda_for_gaussian_prior(sigma: float, m: int, convention: str = "lambda
     and both have the same argmin as MAP. (scikit-learn's `LogisticRegression(C=...)`
     minimizes `C * sum CE + ||w||^2 / 2`, so C = sigma^2.) Catalog: C10.
     """
-    sigma = check_interval("sigma", sigma, _SIGMA)
-    if isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 1:
-        raise ValueError(f"m must be a positive number of examples, got {m!r}")
+    sigma = check_interval("sigma", sigma, POSITIVE)
+    m = check_count("m", m)  # a number of examples
     _CONVENTIONS.check("convention", convention)
     lam = 1 / sigma**2
     return lam if convention == "lambda_over_2m" else lam / m

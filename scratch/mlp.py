@@ -30,12 +30,18 @@ from scratch import losses
 from scratch.activations import ACTIVATIONS, get_activation, sigmoid, softmax
 from scratch.init import init_weight
 from scratch.validation import (
+    FINITE,
+    NONNEGATIVE,
+    PROBABILITY,
     Choice,
-    Interval,
     check_array,
+    check_in_features,
     check_interval,
     check_labels,
     check_layer_sizes,
+    check_target_shape,
+    check_values_in,
+    scalar_like,
 )
 
 __all__ = [
@@ -75,7 +81,6 @@ HEADS = Choice(("regression", "binary", "multiclass"))
 # almost everywhere, so nothing could be learned through them.
 HIDDEN_ACTIVATIONS = Choice(tuple(ACTIVATIONS))
 INIT_SCHEMES = Choice(("uniform", "xavier", "he"))
-_NONNEG = Interval(0.0, np.inf, "left")
 
 
 # ---- parameters ---------------------------------------------------------------------------
@@ -184,10 +189,7 @@ def dense_forward(x, W, b) -> tuple[np.ndarray, dict]:
     Shapes: x (N, n_in), W (n_out, n_in), b (n_out,) -> z (N, n_out).
     """
     x = check_array("x", x, ndim=2)
-    if x.shape[1] != W.shape[1]:
-        raise ValueError(
-            f"x must have {W.shape[1]} features (columns of W{W.shape}), got x{x.shape}"
-        )
+    check_in_features("x", x.shape, W.shape)
     return _affine(x, W, b), {"x": x, "W": W}
 
 
@@ -271,12 +273,7 @@ def _check_forward_inputs(params, X, activations):
     params = check_params(params)
     names = hidden_activations(activations, len(params) // 2 - 1)
     X = check_array("X", X, ndim=2)
-    if X.shape[1] != params[0].shape[1]:
-        # The words of dense_forward, which reported this before the loop skipped it.
-        raise ValueError(
-            f"x must have {params[0].shape[1]} features (columns of W{params[0].shape}), "
-            f"got x{X.shape}"
-        )
+    check_in_features("x", X.shape, params[0].shape)  # dense_forward's check, done once
     return params, X, names
 
 
@@ -341,21 +338,14 @@ def check_targets(y, head: str, n_out: int, n: int) -> np.ndarray:
                 f"the multiclass head needs at least 2 outputs, got {n_out}"
             )
         labels = check_labels("y", y, n_out)
-        if labels.shape != (n,):
-            raise ValueError(f"y must be class labels of shape ({n},), got y{labels.shape}")
+        check_target_shape("y", labels.shape, (n,), head)
         return labels
     y = check_array("y", y, ndim=(1, 2))
     if y.ndim == 1 and n_out == 1:
         y = y[:, None]  # (N,) -> (N, 1)
-    if y.shape != (n, n_out):
-        raise ValueError(
-            f"y must have shape ({n}, {n_out}) for the {head} head, got y{y.shape}"
-        )
-    if head == "binary" and y.size and (y.min() < 0 or y.max() > 1):
-        raise ValueError(
-            f"y must be targets in [0, 1] for the binary head, got values in "
-            f"[{y.min():g}, {y.max():g}]"
-        )
+    check_target_shape("y", y.shape, (n, n_out), head)
+    if head == "binary" and y.size:
+        check_values_in("y", y.min(), y.max(), PROBABILITY, "targets", " for the binary head")
     return y
 
 
@@ -374,7 +364,7 @@ def head_loss(logits, y, head: str) -> float:
     """
     logits = check_array("logits", logits, ndim=2)
     y = check_targets(y, head, logits.shape[1], logits.shape[0])
-    return float(_HEAD_LOSSES[head][0](logits, y))
+    return scalar_like(_HEAD_LOSSES[head][0](logits, y), logits)
 
 
 def head_loss_grad(logits, y, head: str) -> np.ndarray:
@@ -396,14 +386,14 @@ def l2_cost(params, lam: float, m: int) -> float:
     Catalog: C4 (004). PyTorch: `MLP.loss(..., l2=lam)`. Shapes: params [W1, b1, ...].
     Erratum: docs/errata.md#c4
     """
-    lam = check_interval("l2", lam, _NONNEG)
+    lam = check_interval("l2", lam, NONNEGATIVE)
     params = check_params(params)
-    return float(lam / (2 * m) * sum(np.sum(W * W) for W in params[::2]))
+    return scalar_like(lam / (2 * m) * sum(np.sum(W * W) for W in params[::2]), *params)
 
 
 def l2_cost_grad(params, lam: float, m: int) -> list[np.ndarray]:
     """Gradient of `l2_cost`: `(lambda/m) W_l` for each weight, 0 for each bias. Catalog: C4."""
-    lam = check_interval("l2", lam, _NONNEG)
+    lam = check_interval("l2", lam, NONNEGATIVE)
     params = check_params(params)
     scale = params[0].dtype.type(lam / m)
     return [scale * p if i % 2 == 0 else np.zeros_like(p) for i, p in enumerate(params)]
@@ -430,7 +420,7 @@ def loss_and_grads(
     Shapes: X (N, d); y as `check_targets`; returns (float, [dW1, db1, ...]).
     """
     HEADS.check("head", head)
-    l2 = check_interval("l2", l2, _NONNEG)
+    l2 = check_interval("l2", l2, NONNEGATIVE)
     if workspace is not None:
         return _loss_and_grads_into(workspace, params, X, y, activations, head, l2)
     logits, cache = mlp_forward(params, X, activations)
@@ -724,7 +714,7 @@ def one_hidden_layer_net(x, w1, b1, w2, b2, f1: str = "sigmoid", f2: str = "sigm
     w1 = check_array("w1", w1, ndim=2)
     b1 = check_array("b1", b1, ndim=1)
     w2 = check_array("w2", w2, ndim=1)
-    b2 = check_interval("b2", b2, Interval(-np.inf, np.inf, "neither"))
+    b2 = check_interval("b2", b2, FINITE)
     d, h = w1.shape
     if x.shape[-1] != d or b1.shape != (h,) or w2.shape != (h,):
         raise ValueError(

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scratch.validation import Interval, check_array, check_same_shape
+from scratch.validation import (
+    EPSILON,
+    PROBABILITY,
+    check_array,
+    check_bool,
+    check_channels,
+    check_count,
+    check_float_dtype,
+    check_same_shape,
+)
 
 __all__ = [
     "RunningStats",
@@ -25,8 +34,8 @@ __all__ = [
     "batchnorm_backward",
 ]
 
-EPS_RANGE = Interval(0, np.inf, "neither")
-MOMENTUM_RANGE = Interval(0, 1, "both")
+EPS_RANGE = EPSILON  # inside the square root, beside a variance that may be 0
+MOMENTUM_RANGE = PROBABILITY  # torch's BatchNorm momentum: the weight of the new batch, [0, 1]
 
 
 def _reduce_axes(x: np.ndarray) -> tuple[int, ...]:
@@ -60,8 +69,10 @@ class RunningStats:
 
     @classmethod
     def init(cls, num_features: int, momentum: float | None = 0.1, dtype=np.float64):
+        num_features = check_count("num_features", num_features)
         if momentum is not None:
-            MOMENTUM_RANGE.check("momentum", momentum)
+            momentum = MOMENTUM_RANGE.check("momentum", momentum)
+        check_float_dtype("dtype", dtype)
         return cls(
             np.zeros(num_features, dtype=dtype), np.ones(num_features, dtype=dtype), 0, momentum
         )
@@ -99,8 +110,10 @@ class LastKStats:
     num_batches_tracked: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, int | np.integer) or self.k < 1:
-            raise ValueError(f"k must be an integer >= 1, got {self.k!r}")
+        # the checks of torchref.normalization.LastKBatchNorm, in the same order and words
+        object.__setattr__(self, "num_features", check_count("num_features", self.num_features))
+        object.__setattr__(self, "k", check_count("k", self.k))
+        object.__setattr__(self, "unbiased", check_bool("unbiased", self.unbiased))
 
     @property
     def running_mean(self) -> np.ndarray:
@@ -127,6 +140,32 @@ class LastKStats:
         )
 
 
+def _batch_stats(x: np.ndarray, axes: tuple[int, ...], eps: float):
+    """Per-channel (mean, biased variance, 1/sqrt(variance + eps)) of a batch.
+
+    Where `(x - mu)^2` overflows (|x| above sqrt(float max): 1e154 in float64, 1e19 in
+    float32) the variance is inf, and `1/sqrt(inf) = 0` would normalize every value to 0
+    (torch's BatchNorm does). Then each channel is divided by its largest |x| first:
+    `x_hat = (x - mu)/sqrt(var + eps)` is unchanged by that scale when eps is scaled with it,
+    so x_hat stays right (+-1 for a batch of +-1e200); the variance itself stays inf.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = x.mean(axis=axes)  # (C,)
+        d = x - _per_channel(mean, x.ndim)
+        var = (d * d).mean(axis=axes)  # (C,), biased: 1/m
+    if np.isfinite(var).all():
+        return mean, var, 1.0 / np.sqrt(var + x.dtype.type(eps))
+    s = np.max(np.abs(x), axis=axes)  # (C,), finite and > 0 where var overflowed
+    s = np.where(s > 0, s, 1).astype(x.dtype)
+    xs = x / _per_channel(s, x.ndim)
+    mean_s = xs.mean(axis=axes)
+    ds = xs - _per_channel(mean_s, x.ndim)
+    var_s = (ds * ds).mean(axis=axes)  # finite: |ds| <= 2
+    root_eps_s = x.dtype.type(np.sqrt(eps)) / s  # eps / s^2 without squaring s (underflows to 0)
+    inv_std = 1.0 / (s * np.sqrt(var_s + root_eps_s * root_eps_s))
+    return mean_s * s, var, inv_std
+
+
 def batchnorm_forward(
     x,
     gamma,
@@ -150,14 +189,14 @@ def batchnorm_forward(
     holds the unbiased variance (`RunningStats`); the notes' test statistics are `LastKStats`.
     Shapes: x (N, C), (N, C, L) or (N, C, H, W); gamma, beta (C,); out the shape of x.
     """
-    x = check_array("x", x, ndim=(2, 3, 4))
+    x = check_array("x", x, ndim=(2, 3, 4), allow_empty=False)  # no statistics of nothing
     gamma = check_array("gamma", gamma, ndim=1)
     beta = check_array("beta", beta, ndim=1)
-    C = x.shape[1]
-    for name, v in (("gamma", gamma), ("beta", beta)):
-        if v.shape != (C,):
-            raise ValueError(f"{name} must have shape ({C},) for x{x.shape}, got {name}{v.shape}")
+    check_same_shape("gamma", gamma, "beta", beta)
+    C = gamma.shape[0]
+    check_channels("x", x.shape, C)
     eps = EPS_RANGE.check("eps", eps)
+    training = check_bool("training", training)
     if state is not None and not isinstance(state, RunningStats | LastKStats):
         raise TypeError(
             f"state must be RunningStats, LastKStats or None, got {type(state).__name__}"
@@ -170,12 +209,17 @@ def batchnorm_forward(
             raise ValueError(
                 f"training batch norm needs more than 1 value per channel, got x{x.shape}"
             )
-        mean = x.mean(axis=axes)  # (C,)
-        var = ((x - _per_channel(mean, x.ndim)) ** 2).mean(axis=axes)  # (C,), biased: 1/m
+        mean, var, inv_std = _batch_stats(x, axes, eps)
+        if training and state is not None and not np.isfinite(var).all():
+            raise ValueError(
+                f"x's batch variance overflows {x.dtype} (|x| up to "
+                f"{np.max(np.abs(x)):.3g}), so the running statistics cannot hold it; "
+                f"rescale x"
+            )
     else:
         mean = np.asarray(state.running_mean, dtype=x.dtype)
         var = np.asarray(state.running_var, dtype=x.dtype)
-    inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))  # (C,)
+        inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))  # (C,)
     x_hat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
     out = _per_channel(gamma, x.ndim) * x_hat + _per_channel(beta, x.ndim)
     new_state = state.update(mean, var, m) if (training and state is not None) else state

@@ -1,7 +1,9 @@
-"""The notes' optimizers in NumPy: GD/SGD, momentum, Nesterov, Adagrad, RMSprop, Adam, L2, L1,
-the Adam -> SGD switch, and the small problems behind the notes' claims (catalog F1-F20).
+"""The notes' optimizers in NumPy: GD/SGD, momentum, Nesterov, Adagrad, RMSprop, Adam, L2, L1
+and the Adam -> SGD switch (catalog F1, F7-F17): the update rules and the optimizer classes.
 
-NumPy only (imports `scratch.validation`, `scratch.activations`); never torch. The formulas
+NumPy only (imports `scratch.validation`); never torch. The 003 training loops (batch GD, the
+delta rule, sub-gradient SGD) and the small problems behind the notes' claims (F2, F5, F18-F20)
+live in `scratch.demonstrations`, which builds them from these rules. The formulas
 are written as the notes write them (002 §4.3.4-4.3.5, §4.4.2; 003's GD/SGD/LMS slides; 001;
 004), with the notes' symbols: `eps` is the learning rate (passed as `lr`), `mu` the momentum,
 `eps0` the small constant that guards a division, `alpha` the accumulated squared gradient,
@@ -16,20 +18,37 @@ differs from torch's (e.g. the notes' momentum `m` is `-lr` times torch's buffer
 
 Style after torch/optim/adam.py: a pure update rule per algorithm (`*_update`, returns new
 arrays, mutates nothing) and a thin class that holds the state and applies the rule to every
-parameter in place (`step(params, grads)`). Hyper-parameters are validated in the constructor
-with torch's words first ("Invalid learning rate: -1.0"), then the valid range.
+parameter in place (`step(params, grads)`). Hyper-parameters are validated with torch's words
+first ("Invalid learning rate: -1.0"), then the valid range, whose declaration lives in
+`scratch.validation`: by the classes' constructors and by every public update rule, which also
+checks its arrays (same shapes, finite) as `step` does. The classes run the unchecked rules
+(`_gd`, `_momentum`, ...) after checking once per step.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from scratch.activations import sigmoid
-from scratch.validation import Interval, check_array, check_interval, check_same_shape
+from scratch.validation import (
+    BETA,
+    EPSILON,
+    LEARNING_RATE,
+    MOMENTUM,
+    NONNEGATIVE_INT,
+    PENALTY,
+    WEIGHT_DECAY,
+    check_array,
+    check_count,
+    check_hparam,
+    check_interval,
+    check_nesterov,
+    check_param_lists,
+    check_same_shape,
+)
+from scratch.validation import check_optimizer_hparam as _hp
 
 __all__ = [
     "LR",
@@ -52,79 +71,62 @@ __all__ = [
     "RMSprop",
     "Adam",
     "AdamThenSGD",
-    "gradient_descent",
-    "minibatches",
-    "linear_neuron_loss",
-    "linear_neuron_loss_grad",
-    "sgd_path",
-    "delta_rule_online",
-    "delta_rule_batch",
-    "absolute_loss",
-    "absolute_loss_subgradient",
-    "subgradient_sgd",
-    "quadratic_gd_closed_form",
-    "gd_converges_on_quadratic",
-    "heavy_ball_spectral_radius",
-    "momentum_steady_state",
-    "quartic_loss_grad",
-    "iterate_until_divergence",
 ]
 
-# ---- valid ranges, declared once (messages and docs read them) ---------------------------
+# ---- valid ranges: declared in scratch.validation; these names are kept for callers ------
 
-LR = Interval(0.0, math.inf, "left")
-MOMENTUM = Interval(0.0, 1.0, "left")  # 002: "mu typically in [0.9, 0.99]"; mu >= 1 never decays
-BETA = Interval(0.0, 1.0, "left")
-EPS0 = Interval(0.0, math.inf, "neither")  # inside a sqrt that may see alpha = 0: must be > 0
-WEIGHT_DECAY = Interval(0.0, math.inf, "left")
-L1 = Interval(0.0, math.inf, "left")
-
-
-def check_hparam(words: str, name: str, value, interval: Interval) -> float:
-    """Return `value` as a float in `interval`, or raise with torch's words, then ours.
-
-    `check_hparam("Invalid learning rate", "lr", -1.0, LR)` raises
-    `ValueError("Invalid learning rate: -1.0; lr must be in [0, inf)")`, so a test's
-    `match="Invalid learning rate: -1.0"` holds for torch.optim and for this module alike.
-    Non-finite values (nan, inf) are rejected too (torch accepts lr=inf; we do not).
-    """
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name} must be a real number in {interval}, got {value!r}")
-    try:
-        return check_interval(name, value, interval)
-    except ValueError:
-        raise ValueError(f"{words}: {value}; {name} must be in {interval}") from None
+LR = LEARNING_RATE
+EPS0 = EPSILON
+L1 = PENALTY
+_MOVED = (  # the 003 loops and claims, now in scratch.demonstrations (see __getattr__)
+    "gradient_descent", "minibatches", "linear_neuron_loss", "linear_neuron_loss_grad",
+    "sgd_path", "delta_rule_online", "delta_rule_batch", "absolute_loss",
+    "absolute_loss_subgradient", "subgradient_sgd", "quadratic_gd_closed_form",
+    "gd_converges_on_quadratic", "heavy_ball_spectral_radius", "momentum_steady_state",
+    "quartic_loss_grad", "iterate_until_divergence",
+)
 
 
-def _check_betas(betas) -> tuple[float, float]:
-    if not isinstance(betas, Sequence) or isinstance(betas, str) or len(betas) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    return tuple(
-        check_hparam(f"Invalid beta parameter at index {i}", f"betas[{i}]", b, BETA)
-        for i, b in enumerate(betas)
-    )
+def __getattr__(name: str):
+    # `scratch.optim.gradient_descent` & co. moved to scratch.demonstrations; old references
+    # (the catalog's table, older tests) still resolve, without an import at load time.
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module("scratch.demonstrations"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _check_lists(params, grads) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """params and grads: lists of equal length, entry by entry the same shape (no broadcasting)."""
-    for name, seq in (("params", params), ("grads", grads)):
-        if isinstance(seq, np.ndarray) or not isinstance(seq, Sequence):
-            raise TypeError(f"{name} must be a list of arrays, got {type(seq).__name__}")
-    if len(params) != len(grads):
-        raise ValueError(
-            f"params and grads must have the same length, got {len(params)} and {len(grads)}"
-        )
+    """params and grads: lists of equal length, entry by entry the same shape (no broadcasting),
+    finite gradients; the words are `torchref.optim`'s functional updates' too."""
+    check_param_lists(params, grads)
     out_g = []
     for i, (p, g) in enumerate(zip(params, grads, strict=True)):
         if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
             raise TypeError(f"params[{i}] must be a floating NumPy array (updated in place)")
-        g = check_array(f"grads[{i}]", g)
-        check_same_shape(f"params[{i}]", p, f"grads[{i}]", g)
-        out_g.append(g)
+        out_g.append(check_array(f"grads[{i}]", g))
     return list(params), out_g
 
 
+def _check_rule(**arrays) -> list[np.ndarray]:
+    """The arrays of one update rule (`w`, `dw`, state): floating, finite, all of w's shape."""
+    (name0, a0), *rest = arrays.items()
+    out = [check_array(name0, a0)]
+    for name, a in rest:
+        a = check_array(name, a)
+        check_same_shape(name0, out[0], name, a)
+        out.append(a)
+    return out
+
+
 # ---- update rules: one formula each, pure functions ---------------------------------------
+# The public rule checks its arguments, then runs the bare formula (`_gd`, ...), which the
+# classes call directly after checking their lists once per step.
+
+
+def _gd(w, dw, lr, out=None):
+    return np.subtract(w, lr * dw, out=out)
 
 
 def gd_update(w: np.ndarray, dw: np.ndarray, *, lr: float, out=None) -> np.ndarray:
@@ -139,7 +141,8 @@ def gd_update(w: np.ndarray, dw: np.ndarray, *, lr: float, out=None) -> np.ndarr
     into `out` (which may be `w` itself: the in-place step the optimizer classes take, so a
     training step allocates no parameter-sized arrays).
     """
-    return np.subtract(w, lr * dw, out=out)
+    w, dw = _check_rule(w=w, dw=dw)
+    return _gd(w, dw, _hp("lr", lr), out)
 
 
 def l2_update(w: np.ndarray, dw: np.ndarray, *, lr: float, lam: float) -> np.ndarray:
@@ -154,6 +157,9 @@ def l2_update(w: np.ndarray, dw: np.ndarray, *, lr: float, lam: float) -> np.nda
     Shapes: w and dw the same shape; returns a new array.
     Erratum: docs/errata.md#f16
     """
+    w, dw = _check_rule(w=w, dw=dw)
+    lr = _hp("lr", lr)
+    lam = check_hparam("Invalid weight_decay value", "lam", lam, WEIGHT_DECAY)
     return (1.0 - lr * lam) * w - lr * dw
 
 
@@ -167,7 +173,16 @@ def l1_update(w: np.ndarray, dw: np.ndarray, *, lr: float, lam: float) -> np.nda
     differentiate it (identical update), or use `torchref.optim.NotesSGD(l1=lambda)`.
     Shapes: w and dw the same shape; returns a new array.
     """
+    w, dw = _check_rule(w=w, dw=dw)
+    lr = _hp("lr", lr)
+    lam = check_hparam("Invalid l1 value", "lam", lam, L1)
     return w - lr * (dw + lam * np.sign(w))
+
+
+def _momentum(w, dw, m, lr, mu, out=None):
+    w_out, m_out = (None, None) if out is None else out
+    m = np.subtract(mu * m, lr * dw, out=m_out)
+    return np.add(w, m, out=w_out), m
 
 
 def momentum_update(
@@ -184,9 +199,8 @@ def momentum_update(
     Shapes: w, dw, m the same shape; returns new arrays, or writes them into
     `out = (w_out, m_out)` (may be `(w, m)` themselves: an in-place step).
     """
-    w_out, m_out = (None, None) if out is None else out
-    m = np.subtract(mu * m, lr * dw, out=m_out)
-    return np.add(w, m, out=w_out), m
+    w, dw, m = _check_rule(w=w, dw=dw, m=m)
+    return _momentum(w, dw, m, _hp("lr", lr), _hp("mu", mu), out)
 
 
 def nesterov_update(
@@ -201,11 +215,16 @@ def nesterov_update(
     parameter is the look-ahead point `p = w + mu m` and its buffer `v = -m / lr`, so its
     iterates equal `w_i + mu m_i`, not `w_i` (same sequence of look-ahead points, constant lr).
     Shapes: w, dw_ahead, m the same shape; returns new arrays, or writes them into
-    `out = (w_out, m_out)` as `momentum_update` does.
+    `out = (w_out, m_out)` as `momentum_update` does. The formula is `momentum_update`'s with
+    the gradient taken at the look-ahead point, so both run `_momentum`.
     """
-    w_out, m_out = (None, None) if out is None else out
-    m = np.subtract(mu * m, lr * dw_ahead, out=m_out)
-    return np.add(w, m, out=w_out), m
+    w, dw_ahead, m = _check_rule(w=w, dw_ahead=dw_ahead, m=m)
+    return _momentum(w, dw_ahead, m, _hp("lr", lr), _hp("mu", mu), out)
+
+
+def _adagrad(w, dw, alpha, lr, eps0):
+    alpha = alpha + dw * dw
+    return w - lr / np.sqrt(alpha + eps0) * dw, alpha
 
 
 def adagrad_update(
@@ -221,7 +240,12 @@ def adagrad_update(
     keeps `sum = eps0 + alpha_i` and divides by `sqrt(sum)` exactly.
     Shapes: w, dw, alpha the same shape; returns new arrays.
     """
-    alpha = alpha + dw * dw
+    w, dw, alpha = _check_rule(w=w, dw=dw, alpha=alpha)
+    return _adagrad(w, dw, alpha, _hp("lr", lr), _hp("eps0", eps0))
+
+
+def _rmsprop(w, dw, alpha, lr, beta, eps0):
+    alpha = beta * alpha + (1.0 - beta) * (dw * dw)
     return w - lr / np.sqrt(alpha + eps0) * dw, alpha
 
 
@@ -238,8 +262,17 @@ def rmsprop_update(
     (`torchref.optim.NotesRMSprop` is this rule).
     Shapes: w, dw, alpha the same shape; returns new arrays.
     """
-    alpha = beta * alpha + (1.0 - beta) * (dw * dw)
-    return w - lr / np.sqrt(alpha + eps0) * dw, alpha
+    w, dw, alpha = _check_rule(w=w, dw=dw, alpha=alpha)
+    beta = _hp("beta", beta)
+    return _rmsprop(w, dw, alpha, _hp("lr", lr), beta, _hp("eps0", eps0))
+
+
+def _adam(w, dw, m, alpha, i, lr, beta1, beta2, eps0):
+    alpha = beta1 * alpha + (1.0 - beta1) * (dw * dw)
+    m = beta2 * m + (1.0 - beta2) * dw
+    alpha_hat = alpha / (1.0 - beta1**i)
+    m_hat = m / (1.0 - beta2**i)
+    return w - lr / np.sqrt(alpha_hat + eps0) * m_hat, m, alpha
 
 
 def adam_update(
@@ -266,16 +299,26 @@ def adam_update(
     PyTorch: `Adam(lr=eps, betas=(beta2, beta1), eps)` (torch's betas[0] decays the gradient:
     the names are swapped) divides by `sqrt(v_hat) + eps`: eps outside the root. The two agree
     only when eps0 = eps = 0; `torchref.optim.NotesAdam` is this rule.
+    Overflow: a gradient entry above sqrt(float max) (1e154 in float64, 1e19 in float32)
+    squares to inf, so alpha = inf and that entry's step is 0, then and at every later step
+    (alpha only decays by beta1). `torch.optim.Adam` and `NotesAdam` do the same (measured:
+    a 1e200 gradient leaves the parameter where it was in both); keeping alpha finite would
+    need a rescaled state that no longer equals torch's `exp_avg_sq`. Scale the loss instead.
     Shapes: w, dw, m, alpha the same shape; returns new arrays.
     """
-    alpha = beta1 * alpha + (1.0 - beta1) * (dw * dw)
-    m = beta2 * m + (1.0 - beta2) * dw
-    alpha_hat = alpha / (1.0 - beta1**i)
-    m_hat = m / (1.0 - beta2**i)
-    return w - lr / np.sqrt(alpha_hat + eps0) * m_hat, m, alpha
+    w, dw, m, alpha = _check_rule(w=w, dw=dw, m=m, alpha=alpha)
+    i = check_count("i", i)
+    beta1, beta2 = _hp("beta1", beta1), _hp("beta2", beta2)
+    return _adam(w, dw, m, alpha, i, _hp("lr", lr), beta1, beta2, _hp("eps0", eps0))
 
 
 # ---- optimizers: thin classes over the rules ----------------------------------------------
+
+
+def _check_fields(opt, *names: str) -> None:
+    """Validate (and normalize) the named hyper-parameter fields of a dataclass optimizer."""
+    for name in names:
+        setattr(opt, name, _hp(name, getattr(opt, name)))
 
 
 class _Optimizer:
@@ -326,17 +369,8 @@ class SGD(_Optimizer):
     state: list[dict] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self.lr = check_hparam("Invalid learning rate", "lr", self.lr, LR)
-        self.momentum = check_hparam("Invalid momentum value", "momentum", self.momentum, MOMENTUM)
-        self.weight_decay = check_hparam(
-            "Invalid weight_decay value", "weight_decay", self.weight_decay, WEIGHT_DECAY
-        )
-        self.l1 = check_hparam("Invalid l1 value", "l1", self.l1, L1)
-        if self.nesterov and self.momentum <= 0:
-            raise ValueError(
-                "Nesterov momentum requires a momentum and zero dampening; "
-                f"nesterov=True needs momentum in (0, 1), got momentum={self.momentum}"
-            )
+        _check_fields(self, "lr", "momentum", "weight_decay", "l1")
+        self.nesterov = check_nesterov(self.nesterov, self.momentum)
 
     def _init_state(self, p):
         # as torch.optim.SGD: a buffer only when there is momentum, and no step counter
@@ -365,11 +399,10 @@ class SGD(_Optimizer):
             if self.l1:
                 g = g + self.l1 * np.sign(w_at)
             if self.momentum == 0.0:
-                gd_update(p, g, lr=self.lr, out=p)
-            else:
-                rule = nesterov_update if self.nesterov else momentum_update
+                _gd(p, g, self.lr, out=p)
+            else:  # momentum and Nesterov: one formula, g taken at w or at w + mu m
                 m = s["momentum_buffer"]
-                rule(p, g, m, lr=self.lr, mu=self.momentum, out=(p, m))
+                _momentum(p, g, m, self.lr, self.momentum, out=(p, m))
 
 
 @dataclass
@@ -387,11 +420,7 @@ class Adagrad(_Optimizer):
     state: list[dict] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self.lr = check_hparam("Invalid learning rate", "lr", self.lr, LR)
-        self.eps0 = check_hparam("Invalid epsilon value", "eps0", self.eps0, EPS0)
-        self.weight_decay = check_hparam(
-            "Invalid weight_decay value", "weight_decay", self.weight_decay, WEIGHT_DECAY
-        )
+        _check_fields(self, "lr", "eps0", "weight_decay")
 
     def _init_state(self, p):
         return {"step": 0, "sum": np.zeros_like(p)}
@@ -403,7 +432,7 @@ class Adagrad(_Optimizer):
         for p, g, s in zip(params, grads, self.state, strict=True):
             if self.weight_decay:
                 g = g + self.weight_decay * p
-            p[...], s["sum"] = adagrad_update(p, g, s["sum"], lr=self.lr, eps0=self.eps0)
+            p[...], s["sum"] = _adagrad(p, g, s["sum"], self.lr, self.eps0)
             s["step"] += 1
 
 
@@ -422,12 +451,7 @@ class RMSprop(_Optimizer):
     state: list[dict] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self.lr = check_hparam("Invalid learning rate", "lr", self.lr, LR)
-        self.beta = check_hparam("Invalid beta value", "beta", self.beta, BETA)
-        self.eps0 = check_hparam("Invalid epsilon value", "eps0", self.eps0, EPS0)
-        self.weight_decay = check_hparam(
-            "Invalid weight_decay value", "weight_decay", self.weight_decay, WEIGHT_DECAY
-        )
+        _check_fields(self, "lr", "beta", "eps0", "weight_decay")
 
     def _init_state(self, p):
         return {"step": 0, "square_avg": np.zeros_like(p)}
@@ -439,8 +463,8 @@ class RMSprop(_Optimizer):
         for p, g, s in zip(params, grads, self.state, strict=True):
             if self.weight_decay:
                 g = g + self.weight_decay * p
-            p[...], s["square_avg"] = rmsprop_update(
-                p, g, s["square_avg"], lr=self.lr, beta=self.beta, eps0=self.eps0
+            p[...], s["square_avg"] = _rmsprop(
+                p, g, s["square_avg"], self.lr, self.beta, self.eps0
             )
             s["step"] += 1
 
@@ -463,12 +487,7 @@ class Adam(_Optimizer):
     state: list[dict] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self.lr = check_hparam("Invalid learning rate", "lr", self.lr, LR)
-        self.eps0 = check_hparam("Invalid epsilon value", "eps0", self.eps0, EPS0)
-        self.betas = _check_betas(self.betas)
-        self.weight_decay = check_hparam(
-            "Invalid weight_decay value", "weight_decay", self.weight_decay, WEIGHT_DECAY
-        )
+        _check_fields(self, "lr", "eps0", "betas", "weight_decay")
 
     def _init_state(self, p):
         return {"step": 0, "exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p)}
@@ -482,9 +501,9 @@ class Adam(_Optimizer):
             if self.weight_decay:
                 g = g + self.weight_decay * p
             s["step"] += 1
-            p[...], s["exp_avg"], s["exp_avg_sq"] = adam_update(
+            p[...], s["exp_avg"], s["exp_avg_sq"] = _adam(
                 p, g, s["exp_avg"], s["exp_avg_sq"], s["step"],
-                lr=self.lr, beta1=beta1, beta2=beta2, eps0=self.eps0,
+                self.lr, beta1, beta2, self.eps0,
             )
 
 
@@ -515,12 +534,9 @@ class AdamThenSGD(_Optimizer):
 
     def __post_init__(self) -> None:
         self._adam = Adam(self.lr, self.betas, self.eps0, self.weight_decay)
-        self.sgd_lr = check_hparam("Invalid learning rate", "sgd_lr", self.sgd_lr, LR)
+        _check_fields(self, "sgd_lr")
         self._sgd = SGD(self.sgd_lr, self.momentum, weight_decay=self.weight_decay)
-        if isinstance(self.switch_step, bool) or not isinstance(self.switch_step, int | np.integer):
-            raise TypeError(f"switch_step must be an int >= 0, got {self.switch_step!r}")
-        if self.switch_step < 0:
-            raise ValueError(f"switch_step must be an int >= 0, got {self.switch_step}")
+        self.switch_step = check_interval("switch_step", self.switch_step, NONNEGATIVE_INT)
         if self.phase not in ("adam", "sgd"):
             raise ValueError(f"phase must be 'adam' or 'sgd', got {self.phase!r}")
         self.lr = self._adam.lr
@@ -554,265 +570,3 @@ class AdamThenSGD(_Optimizer):
                 s["step"] += 1
 
 
-# ---- training loops of 003 (F2, F5, F8, F18) ----------------------------------------------
-
-
-def gradient_descent(
-    loss_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
-    w0,
-    *,
-    lr: float,
-    max_epochs: int = 1000,
-    tol: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Batch GD: one step per epoch on the whole training set, until a stopping rule holds.
-
-    Notes (003, "Gradient Descent Algorithm"): start from w; every epoch compute the gradient
-    of `loss_D` at w and step against it,
-    `Delta w_i = -lambda d loss_D / d w_i = -lambda sum_{p in D} dloss/dy_p dh_w(x_p)/dw_i`,
-    `w_i <- w_i + Delta w_i`; stop "when the cost stops decreasing, or at a maximum number of
-    epochs". Here: stop after the first epoch whose loss decrease is <= `tol` (an epoch
-    that increases the loss stops it too, and stays in the path), or after `max_epochs`.
-    Catalog: F2, F18 (003). PyTorch: `torch.optim.SGD(lr)` stepped once per epoch on the full batch.
-    Shapes: w0 (d,) or any shape; `loss_and_grad(w) -> (float, array like w)`.
-    Returns `(path, losses)`: path (E+1, *w.shape) with w0 first; losses (E+1,) at each point.
-    """
-    lr = check_hparam("Invalid learning rate", "lr", lr, LR)
-    tol = check_interval("tol", tol, Interval(0.0, math.inf, "left"))
-    if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
-        raise ValueError(f"max_epochs must be an int >= 1, got {max_epochs!r}")
-    w = check_array("w0", w0).copy()
-    loss, g = loss_and_grad(w)
-    path, losses = [w.copy()], [loss]
-    for _ in range(max_epochs):
-        w = gd_update(w, g, lr=lr)
-        new_loss, g = loss_and_grad(w)
-        path.append(w.copy())
-        losses.append(new_loss)
-        if not np.isfinite(new_loss) or losses[-2] - new_loss <= tol:
-            break
-    return np.stack(path), np.asarray(losses)
-
-
-def minibatches(
-    n: int, batch_size: int, rng: np.random.Generator, *, drop_last: bool = False
-) -> list[np.ndarray]:
-    """Index arrays of one epoch of shuffled mini-batches.
-
-    Notes (002 §4.3.4): shuffle the data, take mini-batches of size S; "if the data has size N
-    and each mini-batch has size S, an epoch is N/S iterations". When S does not divide N the
-    epoch has ceil(N/S) batches (the last one smaller) or floor(N/S) with `drop_last`, as
-    `torch.utils.data.DataLoader(batch_size=S, shuffle=True, drop_last=...)`.
-    Catalog: F8 (002 §4.3.4).
-    Returns a list of int arrays; without drop_last their concatenation is a permutation of
-    range(n).
-    """
-    for name, v in (("n", n), ("batch_size", batch_size)):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-    perm = rng.permutation(n)
-    stop = n - n % batch_size if drop_last else n
-    return [perm[i : i + batch_size] for i in range(0, stop, batch_size)]
-
-
-def linear_neuron_loss(w, X, t) -> float:
-    """Squared error of a linear neuron `y = X w`: `1/(2m) sum_p (y_p - t_p)^2` (mean over p).
-
-    The bowl of 003 ("the error surface of a linear neuron is an n-dimensional bowl with a
-    single minimum"). Catalog: F18 (003), F3, F5.
-    Shapes: w (d,), X (m, d) (a bias is a column of ones in X), t (m,). Reduction: mean over
-    the m examples, with the 1/2 that makes the gradient `1/m sum (y_p - t_p) x_p` (003).
-    """
-    r = X @ w - t  # (m,)
-    return float(0.5 * np.mean(r * r))
-
-
-def linear_neuron_loss_grad(w, X, t) -> np.ndarray:
-    """Gradient of `linear_neuron_loss`: `1/m sum_p (y_p - t_p) x_p` (003, F3). Shape (d,).
-
-    Catalog: F2, F3, F4.
-    """
-    return X.T @ (X @ w - t) / X.shape[0]
-
-
-def sgd_path(w0, X, t, *, lr: float, epochs: int, rng: np.random.Generator) -> np.ndarray:
-    """Online SGD on a linear neuron: one step per example, examples reshuffled every epoch.
-
-    Notes (003, "Online (SGD) vs Batch (GD)"): `Delta w_i = lambda (t_p - y_p) x_ip` after each
-    example; "SGD zig-zags" and, at a constant rate, "keeps circling near the minimum".
-    Catalog: F18, F5 (003). PyTorch: `torch.optim.SGD(lr)` with a batch of one example and
-    loss `0.5 (y - t)^2`.
-    Shapes: w0 (d,), X (m, d), t (m,). Returns the path (epochs*m + 1, d), w0 first.
-    """
-    lr = check_hparam("Invalid learning rate", "lr", lr, LR)
-    w = check_array("w0", w0, ndim=1).copy()
-    path = [w.copy()]
-    for _ in range(epochs):
-        for p in rng.permutation(X.shape[0]):
-            w = delta_rule_online(w, X[p : p + 1], t[p : p + 1], lr=lr)
-            path.append(w.copy())
-    return np.stack(path)
-
-
-def delta_rule_online(w, X, t, *, lr: float, unit: str = "linear") -> np.ndarray:
-    """One online pass of the delta rule `Delta w_i = lambda (t_p - y_p) x_ip` over X's rows.
-
-    Notes (003): per example p, `Delta w_i = lambda (t_p - y_p) x_ip`; "the only difference is
-    how y is computed":
-      unit="linear"     `y = w . x`: LMS, SGD on `1/2 (t - y)^2` ("LMS rule of SGD", F5);
-      unit="threshold"  `y = 1{w . x > 0}`: the perceptron rule (F5's comparison);
-      unit="sigmoid"    `y = g(w . x)`: SGD on the cross-entropy C of a logistic unit, since
-                        `dC/dw_i = (y - t) x_i` (003, "one SGD iteration", F6).
-    Catalog: F5, F6 (003).
-    PyTorch: `SGD(lr)` with one example per step on `0.5 * (x @ w - t)**2` (linear) or
-    `F.binary_cross_entropy_with_logits(x @ w, t)` (sigmoid). The threshold unit's derivative
-    is 0 almost everywhere, so autograd cannot produce the perceptron rule.
-    Shapes: w (d,), X (m, d) (bias folded in as a column of ones), t (m,). Returns a new w.
-    """
-    if unit not in ("linear", "threshold", "sigmoid"):
-        raise ValueError(
-            f"unknown unit {unit!r}; valid choices: 'linear', 'threshold', 'sigmoid'"
-        )
-    w = np.array(w, dtype=np.result_type(w, X, 1.0), copy=True)
-    for x_p, t_p in zip(X, t, strict=True):
-        z = x_p @ w
-        if unit == "linear":
-            y = z
-        elif unit == "threshold":
-            y = float(z > 0)
-        else:
-            y = sigmoid(z)
-        w = w + lr * (t_p - y) * x_p
-    return w
-
-
-def delta_rule_batch(w, X, t, *, lr: float) -> np.ndarray:
-    """One GD / mini-batch step of the LMS rule: `Delta w_i = lambda/m sum_p (t_p - y_p) x_ip`.
-
-    Notes (003): this is the batch form; 003's "Mini-Batch SGD" line prints
-    `lambda/m sum lambda (t_p - y_p) x_ip` with lambda twice (docs/errata.md, F5): one lambda.
-    Catalog: F5 (003). PyTorch: `SGD(lr)` on `F.mse_loss(X @ w, t) / 2` (mean over the batch).
-    Shapes: w (d,), X (m, d), t (m,). Returns a new w.
-    Erratum: docs/errata.md#f5
-    """
-    y = X @ w  # (m,)
-    return w + lr / X.shape[0] * (X.T @ (t - y))
-
-
-# ---- sub-gradient SGD (F7) ----------------------------------------------------------------
-
-
-def absolute_loss(w, x, y) -> float:
-    """`l(w, (x, y)) = |w . x - y|`, a loss with a kink, for sub-gradient SGD (F7).
-
-    Shapes: w (d,), x (d,), y scalar.
-    """
-    return float(abs(x @ w - y))
-
-
-def absolute_loss_subgradient(w, x, y) -> np.ndarray:
-    """A sub-gradient `g in dl(w, (x, y))` of `|w . x - y|`: `sign(w . x - y) x`.
-
-    Notes (002, "sub-gradient"): g is a sub-gradient of f at u if `f(v) >= f(u) + <g, v - u>`
-    for every v; for |v| at 0 any g in [-1, 1] qualifies. We take sign(0) = 0, the choice
-    torch's `abs` backward makes, so scratch and autograd agree at the kink too.
-    Catalog: F7 (002). Shapes: w (d,), x (d,), y scalar; returns (d,).
-    """
-    return np.sign(x @ w - y) * x
-
-
-def subgradient_sgd(
-    w0, X, y, *, lr: Callable[[int], float] | float, subgradient=absolute_loss_subgradient
-) -> np.ndarray:
-    """Sub-gradient SGD over the examples in order: `w(t+1) = w(t) - eta_{t+1} g(t)`.
-
-    Notes (002, before backpropagation): `w^(t+1) = w^(t) - eta_{n+1} g^(t)`,
-    `g^(t) in dl(w^(t), (x_t, y_t))` (the printed `eta_{n+1}` indexes the step t + 1).
-    `lr` is a constant or a function of the step t = 0, 1, ... returning eta_{t+1}.
-    Catalog: F7 (002). PyTorch: `SGD` + autograd through `torch.abs`, lr from a LambdaLR.
-    Shapes: w0 (d,), X (T, d), y (T,). Returns the path (T+1, d), w0 first.
-    Erratum: docs/errata.md#f7
-    """
-    w = check_array("w0", w0, ndim=1).copy()
-    path = [w.copy()]
-    for step, (x_t, y_t) in enumerate(zip(X, y, strict=True)):
-        eta = lr(step) if callable(lr) else lr
-        w = gd_update(w, subgradient(w, x_t, y_t), lr=eta)
-        path.append(w.copy())
-    return np.stack(path)
-
-
-# ---- the notes' claims as computable facts (F9, F19, F20) ---------------------------------
-
-
-def quadratic_gd_closed_form(w0, a: float, lr: float, steps: int) -> np.ndarray:
-    """GD iterates on `f(w) = a w^2 / 2` in closed form: `w_k = (1 - eps a)^k w0`, k = 0..steps.
-
-    The model problem of the learning-rate claims (001, 002 §4.3.5): too large diverges or
-    overshoots, too small stalls. Catalog: F19. Returns shape (steps + 1,).
-    """
-    k = np.arange(steps + 1)
-    return (1.0 - lr * a) ** k * w0
-
-
-def gd_converges_on_quadratic(a: float, lr: float) -> bool:
-    """GD on `a w^2 / 2` (a > 0) converges from any start iff `|1 - eps a| < 1`: 0 < eps < 2/a.
-
-    At eps = 2/a it oscillates between w0 and -w0 forever; for 1/a < eps < 2/a it converges
-    while overshooting (the sign alternates). Catalog: F19 (001, 002 §4.3.5).
-    """
-    return abs(1.0 - lr * a) < 1.0
-
-
-def heavy_ball_spectral_radius(a: float, lr: float, mu: float) -> float:
-    """Asymptotic rate of momentum GD on `a w^2 / 2`: the spectral radius of its iteration.
-
-    With the notes' rule `m <- mu m - eps a w`, `w <- w + m`, the pair (w, m) evolves by
-    `[[1 - eps a, mu], [-eps a, mu]]`; |w_k| shrinks like rho^k. rho < 1 iff
-    0 < eps a < 2 (1 + mu). Plain GD (mu = 0) has rho = |1 - eps a|.
-    Catalog: F20 (002 §4.3.5).
-    """
-    T = np.array([[1.0 - lr * a, mu], [-lr * a, mu]])
-    return float(np.max(np.abs(np.linalg.eigvals(T))))
-
-
-def momentum_steady_state(lr: float, mu: float, steps: int) -> np.ndarray:
-    """The momentum m_k under a constant gradient g = 1, k = 1..steps, from m_0 = 0.
-
-    Notes (002 §4.3.5): `m_{i+1} = -eps g (1 + mu + mu^2 + ...)`, so the step tends to
-    `eps/(1 - mu) g`; exactly, `m_k = -eps (1 - mu^k)/(1 - mu)`. Catalog: F9.
-    Returns shape (steps,) computed by iterating `momentum_update` (not the closed form).
-    """
-    w, m, out = np.zeros(1), np.zeros(1), []
-    for _ in range(steps):
-        w, m = momentum_update(w, np.ones(1), m, lr=lr, mu=mu)
-        out.append(m[0])
-    return np.asarray(out)
-
-
-def quartic_loss_grad(w) -> np.ndarray:
-    """Gradient of `f(w) = w^4 / 4` (curvature 3 w^2 grows with |w|): `w^3`. Catalog: F20."""
-    return w**3
-
-
-def iterate_until_divergence(
-    grad: Callable[[np.ndarray], np.ndarray],
-    w0,
-    optimizer: SGD,
-    *,
-    steps: int,
-    bound: float = 1e6,
-) -> tuple[np.ndarray, bool]:
-    """Run `optimizer` from w0 for `steps` steps, stopping early once |w| exceeds `bound`.
-
-    Returns `(path, diverged)`: path (K+1, *w0.shape); diverged is True if the bound was
-    crossed. Stopping at the bound keeps a diverging run finite (no overflow). Catalog: F19, F20.
-    """
-    w = [check_array("w0", w0).copy()]
-    path = [w[0].copy()]
-    for _ in range(steps):
-        optimizer.step(w, [grad(q) for q in optimizer.grad_point(w)])
-        path.append(w[0].copy())
-        if np.max(np.abs(w[0])) > bound:
-            return np.stack(path), True
-    return np.stack(path), False

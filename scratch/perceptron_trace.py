@@ -45,7 +45,8 @@ class PerceptronResult:
         caller decides what to do (`message` says it in words).
     epochs: epochs run (the final, update-free epoch included when converged).
     updates_per_epoch: number of updates in each epoch.
-    trace: every presentation, in order. Catalog: E1, E2, E9.
+    trace: every presentation, in order (the first `max_rows` only, when the trainer was
+        given one). Catalog: E1, E2, E9.
     """
 
     w: Vector
@@ -54,13 +55,16 @@ class PerceptronResult:
     n_updates: int
     updates_per_epoch: tuple[int, ...]
     trace: tuple[PerceptronRow, ...] = field(repr=False)
+    # every presentation, also those a `max_rows` trace left out (None: len(trace))
+    n_presentations: int | None = None
 
     @property
     def message(self) -> str:
         w = ", ".join(f"{float(v):.4g}" for v in self.w)
+        n = len(self.trace) if self.n_presentations is None else self.n_presentations
         if self.converged:
             return (
-                f"converged after {self.epochs} epochs ({len(self.trace)} presentations, "
+                f"converged after {self.epochs} epochs ({n} presentations, "
                 f"{self.n_updates} updates): w = ({w})"
             )
         return (

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scratch.validation import Interval, check_array
+from scratch.validation import NONNEGATIVE, check_array, check_int
 
 __all__ = [
     "Standardizer",
@@ -29,9 +29,12 @@ __all__ = [
     "decorrelate",
     "pca_whiten",
     "zca_whiten",
+    "check_fitted_features",
+    "check_covariance_rows",
+    "check_whitenable",
 ]
 
-EPS_RANGE = Interval(0, np.inf, "left")
+EPS_RANGE = NONNEGATIVE  # added to every variance before the inverse square root
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,38 @@ class PCAFit:
     ddof: int
 
 
+# ---- checks shared with torchref.preprocessing (which imports them) ----------------------
+
+
+def check_fitted_features(name: str, shape: tuple[int, ...], n_features: int) -> None:
+    """Raise unless data of `shape` (N, D) has the D features the transform was fitted on."""
+    if shape[1:] != (n_features,):
+        raise ValueError(
+            f"{name} must have {n_features} features (as the fitted data), got {name}{shape}"
+        )
+
+
+def check_covariance_rows(name: str, shape: tuple[int, ...], ddof: int) -> None:
+    """Raise unless (N, D) data has more than `ddof` rows (1/(N - ddof) needs N - ddof >= 1)."""
+    if shape[0] - ddof < 1:
+        raise ValueError(
+            f"{name} must have more than {ddof} row(s) to fit a covariance, got {name}{shape}"
+        )
+
+
+def check_whitenable(smallest_variance: float, positive: bool) -> None:
+    """Raise unless every component variance + eps is positive (`positive`: the caller's test)."""
+    if not positive:
+        raise ValueError(
+            f"whitening needs positive component variances, got smallest "
+            f"{smallest_variance:g}; pass eps > 0 or fewer n_components"
+        )
+
+
 def _check_X(name: str, X, n_features: int | None = None) -> np.ndarray:
     X = check_array(name, X, ndim=2, allow_empty=False)
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(
-            f"{name} must have {n_features} features (as the fitted data), got {name}{X.shape}"
-        )
+    if n_features is not None:
+        check_fitted_features(name, X.shape, n_features)
     return X
 
 
@@ -103,13 +132,9 @@ def pca_fit(X, n_components: int | None = None, ddof: int = 1) -> PCAFit:
     """
     X = _check_X("X", X)
     N, D = X.shape
-    k = D if n_components is None else n_components
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= D:
-        raise ValueError(f"n_components must be an integer in [1, {D}], got {n_components!r}")
-    if isinstance(ddof, bool) or ddof not in (0, 1):
-        raise ValueError(f"ddof must be 0 or 1, got {ddof!r}")
-    if N - ddof < 1:
-        raise ValueError(f"X must have more than {ddof} row(s) to fit a covariance, got X{X.shape}")
+    k = check_int("n_components", D if n_components is None else n_components, 1, D)
+    ddof = check_int("ddof", ddof, 0, 1)
+    check_covariance_rows("X", X.shape, ddof)
     mean = X.mean(axis=0)  # (D,)
     Xc = X - mean  # (N, D)
     cov = Xc.T @ Xc / (N - ddof)  # (D, D)
@@ -136,11 +161,7 @@ def decorrelate(fit: PCAFit, X) -> np.ndarray:
 def _inv_sqrt(fit: PCAFit, eps: float) -> np.ndarray:
     eps = EPS_RANGE.check("eps", eps)
     var = fit.variances + eps  # (k,)
-    if np.any(var <= 0):
-        raise ValueError(
-            f"whitening needs positive component variances, got smallest {fit.variances.min():g}"
-            "; pass eps > 0 or fewer n_components"
-        )
+    check_whitenable(fit.variances.min(), bool(np.all(var > 0)))
     return 1.0 / np.sqrt(var)
 
 

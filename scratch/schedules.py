@@ -4,6 +4,7 @@ NumPy only (imports `scratch.validation`); never torch. Each schedule is a pure 
 the step (or epoch) index `t = 0, 1, 2, ...` returning the learning rate for that step, written
 in closed form as 002 §4.3.5 ("learning rate decay") writes it; `eps0` here is the INITIAL
 learning rate (002's symbol in this paragraph; Adagrad's `eps0` is another quantity).
+A float32 `eps0` gives float32 rates (scratch keeps the input dtype in what it returns).
 `torchref.schedules` builds the matching `torch.optim.lr_scheduler` objects; after `t` calls of
 `scheduler.step()` their lr equals `schedule(t)`.
 """
@@ -16,7 +17,14 @@ from functools import partial
 
 import numpy as np
 
-from scratch.validation import Interval, check_interval
+from scratch.validation import (
+    DECAY_FACTOR,
+    NONNEGATIVE,
+    NONNEGATIVE_INT,
+    check_count,
+    check_interval,
+    scalar_like,
+)
 
 __all__ = [
     "step_decay",
@@ -30,21 +38,8 @@ __all__ = [
     "SCHEDULES",
 ]
 
-_POSITIVE = Interval(0.0, math.inf, "neither")
-_NONNEG = Interval(0.0, math.inf, "left")
-_FACTOR = Interval(0.0, 1.0, "right")
-
-
 def _check_t(t) -> int:
-    if isinstance(t, bool) or not isinstance(t, int | np.integer) or t < 0:
-        raise ValueError(f"t must be an int >= 0 (a step or epoch index), got {t!r}")
-    return int(t)
-
-
-def _check_count(name: str, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-    return int(v)
+    return check_interval("t", t, NONNEGATIVE_INT)  # a step or epoch index
 
 
 def step_decay(t: int, eps0: float, step_size: int, gamma: float) -> float:
@@ -56,10 +51,10 @@ def step_decay(t: int, eps0: float, step_size: int, gamma: float) -> float:
     PyTorch: `StepLR(step_size, gamma)`.
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, _NONNEG)
-    step_size = _check_count("step_size", step_size)
-    gamma = check_interval("gamma", gamma, _FACTOR)
-    return eps0 * gamma ** (t // step_size)
+    eps0, like = check_interval("eps0", eps0, NONNEGATIVE), eps0
+    step_size = check_count("step_size", step_size)
+    gamma = check_interval("gamma", gamma, DECAY_FACTOR)
+    return scalar_like(eps0 * gamma ** (t // step_size), like)
 
 
 def halve_every_5(t: int, eps0: float) -> float:
@@ -86,9 +81,9 @@ def exponential_decay(t: int, eps0: float, k: float) -> float:
     the same sequence up to rounding (one multiplication per step).
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, _NONNEG)
-    k = check_interval("k", k, _NONNEG)
-    return eps0 * math.exp(-k * t)
+    eps0, like = check_interval("eps0", eps0, NONNEGATIVE), eps0
+    k = check_interval("k", k, NONNEGATIVE)
+    return scalar_like(eps0 * math.exp(-k * t), like)
 
 
 def inverse_time_decay(t: int, eps0: float, k: float) -> float:
@@ -99,9 +94,9 @@ def inverse_time_decay(t: int, eps0: float, k: float) -> float:
     (`torchref.schedules.InverseTimeDecay` is that lambda as a picklable object).
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, _NONNEG)
-    k = check_interval("k", k, _NONNEG)
-    return eps0 / (1.0 + k * t)
+    eps0, like = check_interval("eps0", eps0, NONNEGATIVE), eps0
+    k = check_interval("k", k, NONNEGATIVE)
+    return scalar_like(eps0 / (1.0 + k * t), like)
 
 
 def linear_warmup(t: int, eps0: float, warmup_steps: int, start_factor: float = 0.1) -> float:
@@ -114,10 +109,10 @@ def linear_warmup(t: int, eps0: float, warmup_steps: int, start_factor: float = 
     PyTorch: `LinearLR(start_factor=f, end_factor=1.0, total_iters=T)`.
     """
     t = _check_t(t)
-    eps0 = check_interval("eps0", eps0, _NONNEG)
-    T = _check_count("warmup_steps", warmup_steps)
-    f = check_interval("start_factor", start_factor, _FACTOR)
-    return eps0 * (f + (1.0 - f) * min(t, T) / T)
+    eps0, like = check_interval("eps0", eps0, NONNEGATIVE), eps0
+    T = check_count("warmup_steps", warmup_steps)
+    f = check_interval("start_factor", start_factor, DECAY_FACTOR)
+    return scalar_like(eps0 * (f + (1.0 - f) * min(t, T) / T), like)
 
 
 def warmup_then(
@@ -134,7 +129,7 @@ def warmup_then(
     Catalog: F11, F15. PyTorch: `SequentialLR([LinearLR(...), <decay>], milestones=[T])`.
     """
     t = _check_t(t)
-    T = _check_count("warmup_steps", warmup_steps)
+    T = check_count("warmup_steps", warmup_steps)
     if t < T:
         return linear_warmup(t, eps0, T, start_factor)
     return decay(t - T, eps0, **decay_hparams)
@@ -142,7 +137,7 @@ def warmup_then(
 
 def lr_sequence(schedule: Callable[..., float], n: int, eps0: float, **hparams) -> np.ndarray:
     """The first `n` learning rates `schedule(t, eps0, **hparams)`, t = 0..n-1, shape (n,)."""
-    n = _check_count("n", n)
+    n = check_count("n", n)
     return np.array([schedule(t, eps0, **hparams) for t in range(n)])
 
 

@@ -261,9 +261,10 @@ def mlp_step(
     tables = backward_table(weights, X, a, delta_L, g_prime)
     new_W = new_b = None
     if lr is not None:
-        new_W = [optim.gd_update(W, g, lr=lr) for W, g in zip(weights, tables["grad_W"],
-                                                             strict=True)]
-        new_b = [optim.gd_update(b, g, lr=lr) if update_biases else np.array(b, copy=True)
+        # The bare GD rule (gd_update refuses a non-finite gradient): the trace reports an
+        # overflow itself, by the path of the first number it spoils (torchref.trace.core).
+        new_W = [optim._gd(W, g, lr) for W, g in zip(weights, tables["grad_W"], strict=True)]
+        new_b = [optim._gd(b, g, lr) if update_biases else np.array(b, copy=True)
                  for b, g in zip(biases, tables["grad_b"], strict=True)]
     return MLPStep(z=z, a=a, loss_each=loss_each, loss=loss_each.mean(), new_W=new_W,
                    new_b=new_b, **{k: tables[k] for k in (

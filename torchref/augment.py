@@ -1,6 +1,7 @@
 """Image data augmentation (G5) in PyTorch: F.affine_grid + F.grid_sample, and a random module.
 
-Imports torch and `scratch.validation` only (torchvision is not available here). The geometry
+Imports torch, `scratch.validation` and `scratch.augment`'s checks (not its computations;
+torchvision is not available here). The geometry
 is the one `scratch.augment` documents: A = R(angle) Sh(shear) St(stretch) S(scale) F(flip) about
 the image centre in pixel units (x right, y down), resampled bilinearly with zeros outside, via
 theta = D^(-1) A^(-1) D, D = diag(W/2, H/2), and align_corners=False. Images (N, H, W) or
@@ -18,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scratch.validation import Interval
+from scratch.augment import SCALE_RANGE, check_augment_hparams, check_image_shape, check_theta
+from scratch.validation import check_ndim, check_not_empty, check_same_shape
 
 __all__ = [
     "affine_matrices",
@@ -28,14 +30,10 @@ __all__ = [
     "RandomAugment",
 ]
 
-SCALE_RANGE = (1 / 1.6, 1.6)
-NONNEG = Interval(0, math.inf, "left")
-STRETCH = Interval(1, math.inf, "left")
-
-
 def _check_images(x: torch.Tensor) -> torch.Tensor:
-    if x.dim() not in (3, 4) or x.numel() == 0:
-        raise ValueError(f"x must be a (N, H, W) or (N, C, H, W) batch, got shape {tuple(x.shape)}")
+    # scratch.augment's checks of x, shapes only (no device synchronization per batch)
+    check_ndim("x", tuple(x.shape), (3, 4))
+    check_not_empty("x", tuple(x.shape))
     return x
 
 
@@ -76,11 +74,7 @@ def affine_transform_images(x: torch.Tensor, theta: torch.Tensor) -> torch.Tenso
     Catalog: G5.
     """
     x = _check_images(x)
-    if theta.shape != (x.shape[0], 2, 3):
-        raise ValueError(
-            f"theta must have shape ({x.shape[0]}, 2, 3) for x{tuple(x.shape)}, "
-            f"got theta{tuple(theta.shape)}"
-        )
+    check_theta(tuple(theta.shape), tuple(x.shape))
     imgs = x if x.dim() == 4 else x.unsqueeze(1)  # (N, H, W) -> (N, 1, H, W)
     grid = F.affine_grid(theta.to(x.dtype), list(imgs.shape), align_corners=False)
     out = F.grid_sample(imgs, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
@@ -101,11 +95,7 @@ def augment_images(
     Catalog: G5.
     """
     x = _check_images(x)
-    if noise.shape != x.shape:
-        raise ValueError(
-            f"noise and x must have the same shape, got noise{tuple(noise.shape)} "
-            f"and x{tuple(x.shape)}"
-        )
+    check_same_shape("noise", noise, "x", x)
     theta = affine_matrices(
         angle.to(torch.float64), scale, shear, stretch, flip, x.shape[-2], x.shape[-1]
     )
@@ -127,12 +117,10 @@ def sample_augment_params(
     ready for `augment_images(x, **params)`.
     Catalog: G5.
     """
-    if len(shape) not in (3, 4) or min(shape) < 1:
-        raise ValueError(f"shape must be (N, H, W) or (N, C, H, W), got {tuple(shape)!r}")
-    eps = NONNEG.check("noise", noise)
-    max_shear = NONNEG.check("max_shear", max_shear)
-    max_stretch = STRETCH.check("max_stretch", max_stretch)
-    p_flip = Interval(0, 1, "both").check("p_flip", p_flip)
+    shape = check_image_shape(shape)
+    hp = check_augment_hparams(noise, max_shear, max_stretch, p_flip)
+    eps, max_shear, max_stretch = hp["noise"], hp["max_shear"], hp["max_stretch"]
+    p_flip = hp["p_flip"]
     n = shape[0]
 
     def u(lo, hi, size):
@@ -163,12 +151,7 @@ class RandomAugment(nn.Module):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        self.kw = {
-            "noise": NONNEG.check("noise", noise),
-            "max_shear": NONNEG.check("max_shear", max_shear),
-            "max_stretch": STRETCH.check("max_stretch", max_stretch),
-            "p_flip": Interval(0, 1, "both").check("p_flip", p_flip),
-        }
+        self.kw = check_augment_hparams(noise, max_shear, max_stretch, p_flip)
         self.generator = generator
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,13 +1,16 @@
 """Autoencoders in PyTorch: bottleneck, sparse, dropout and stacked AEs, the 8-3-8 encoder.
 
-Imports torch, `torchref.activations`, `torchref.dropout`, `torchref.mlp` (the weight
-conversions) and `scratch.validation` (shared error wording). Scratch twin:
-`scratch.autoencoders`, with the same names, defaults and conventions. Catalog IDs I1-I4, C9.
+Imports torch, `torchref.activations`, `torchref.dropout`, `torchref.checks`,
+`scratch.validation` and, from `scratch.autoencoders`, the configuration `AEConfig`, the
+choices and ranges and the input checks (not its computations). Scratch twin:
+`scratch.autoencoders`, with the same names, defaults and conventions; weights convert both
+ways with `torchref.mlp.to_numpy_params` / `load_numpy_params`. Catalog IDs I1-I4, C9.
 
-`Autoencoder(sizes)` holds `encoder` (Linear -> activation blocks up to the code) and
-`decoder` (Linear -> activation blocks, then a last Linear that returns logits); its
-`nn.Linear` layers, in `modules()` order, are `scratch.autoencoders`' `[W1, b1, ...]`, so
-`torchref.mlp.to_numpy_params` / `load_numpy_params` convert the weights both ways.
+`Autoencoder(config)` takes the `scratch.autoencoders.AEConfig` that the scratch functions
+take (`Autoencoder((8, 3, 8), sparsity="kl")` builds that config from its fields). It holds
+`encoder` (Linear -> activation blocks up to the code) and `decoder` (Linear -> activation
+blocks, then a last Linear that returns logits); its `nn.Linear` layers, in `modules()`
+order, are `scratch.autoencoders`' `[W1, b1, ...]`.
   encode(x)        -> h, the code (N, n_code), after the code activation, no dropout
   decode_logits(h) -> z, the output layer's pre-activation (N, d)
   decode(h)        -> x^ = output_activation(z)
@@ -34,17 +37,42 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scratch.validation import Choice, Interval, check_autoencoder_sizes, check_interval
+from scratch.autoencoders import (
+    AE_LOSSES,
+    BETA_RANGE,
+    DROPOUT_KINDS,
+    LR_838,
+    OUTPUT_ACTIVATIONS,
+    RHO_RANGE,
+    SPARSITY_KINDS,
+    STEPS_838,
+    AEConfig,
+    check_code_rates,
+    check_input_shape,
+    check_schedule,
+    check_steps,
+    check_table_rows,
+)
+from scratch.validation import (
+    PROBABILITY,
+    check_count,
+    check_ndim,
+    check_not_empty,
+    check_optimizer_hparam,
+    check_same_shape,
+    check_target_shape,
+    check_values_in,
+)
 from torchref.activations import get_activation_module
+from torchref.checks import model_input, real_tensor
 from torchref.dropout import classic_dropout, inverted_dropout
 
 __all__ = [
-    "AE_ACTIVATIONS",
+    "AEConfig",
     "AE_LOSSES",
     "SPARSITY_KINDS",
     "DROPOUT_KINDS",
@@ -73,96 +101,54 @@ __all__ = [
     "fine_tune",
 ]
 
-# The same choices and ranges as scratch.autoencoders, so both sides reject alike.
-AE_ACTIVATIONS = Choice(
-    ("identity", "sigmoid", "tanh", "tanh_half", "relu", "leaky_relu", "elu", "swish")
-)
-AE_LOSSES = Choice(("bce", "mse"))
-SPARSITY_KINDS = Choice(("kl", "l1"))
-DROPOUT_KINDS = Choice(("inverted", "classic"))
-RHO_RANGE = Interval(0.0, 1.0, "neither")
-BETA_RANGE = Interval(0.0, math.inf, "left")
-_P_RANGE = Interval(0.0, 1.0, "left")
-_LR = Interval(0.0, math.inf, "left")
 
-LR_838 = 3.0  # full-batch SGD, as scratch.autoencoders.LR_838
-STEPS_838 = 1000
+def _check_batch(name: str, x: torch.Tensor, n_features: int | None = None) -> torch.Tensor:
+    # scratch.autoencoders.check_input's checks; once per training call (not per step: on a
+    # GPU the finiteness check synchronizes).
+    x = real_tensor(name, x, ndim=2)
+    if n_features is not None:
+        check_input_shape(name, tuple(x.shape), n_features)
+    return x
 
 
-def _check_finite_batch(name: str, x: torch.Tensor, n_features: int | None = None) -> None:
-    # Once per training call (not per step: on a GPU this synchronizes).
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.ndim != 2:
-        raise ValueError(f"{name} must have 2 dimension(s), got shape {tuple(x.shape)}")
-    if n_features is not None and x.shape[1] != n_features:
-        raise ValueError(
-            f"{name} must have {n_features} features (sizes[0] of the autoencoder), "
-            f"got {name}{tuple(x.shape)}"
-        )
-    bad = int((~torch.isfinite(x)).sum())
-    if bad:
-        raise ValueError(f"{name} must be finite, got {bad} NaN/inf value(s)")
+def _check_code(h: torch.Tensor) -> None:
+    # scratch's check of H (a code batch): shapes only, so no synchronization per step
+    check_ndim("H", tuple(h.shape), 2)
+    check_not_empty("H", tuple(h.shape))
 
 
 class Autoencoder(nn.Module):
     """Autoencoder through a bottleneck (I1), optionally sparse (C9, I2) or with dropout (I3).
 
-    Arguments as `scratch.autoencoders.AEConfig`: `sizes` (d, ..., n_code, ..., d) (8-3-8 is
-    (8, 3, 8)); `activation` for every hidden layer (the code included; 003 uses sigmoid);
-    `output_activation` ("sigmoid" or e.g. "identity" with loss "mse"); `loss` "bce" (needs a
-    sigmoid output) or "mse"; `code_layer` (index into sizes, default the middle);
-    `sparsity` None / "kl" / "l1" with `rho` (target rate, in (0, 1)) and `beta` (>= 0);
-    `hidden_dropout` p in [0, 1) on the code, `dropout_kind` "inverted" (`F.dropout`, torch's)
-    or "classic" (the notes': scale by 1 - p in eval()).
+    `config` is a `scratch.autoencoders.AEConfig`, the object the scratch functions take:
+    `sizes` (d, ..., n_code, ..., d) (8-3-8 is (8, 3, 8)); `activation` for every hidden
+    layer (the code included; 003 uses sigmoid); `output_activation` ("sigmoid" or e.g.
+    "identity" with loss "mse"); `loss` "bce" (needs a sigmoid output) or "mse"; `code_layer`
+    (index into sizes, default the middle); `sparsity` None / "kl" / "l1" with `rho` (target
+    rate, in (0, 1)) and `beta` (>= 0); `hidden_dropout` p in [0, 1) on the code,
+    `dropout_kind` "inverted" (`F.dropout`, torch's) or "classic" (the notes': scale by 1 - p
+    in eval()). `Autoencoder(sizes, **fields)` builds that config first (positional fields
+    in AEConfig's order, as before), so both rooms check the same arguments in one place.
+    The config's fields are readable as attributes (`ae.sizes`, `ae.code_layer`, ...).
     `forward` returns the reconstruction x^ (probabilities for a sigmoid output), not logits;
     `decode_logits` gives the logits.
     Catalog: I1, I2, I3.
     """
 
-    def __init__(
-        self,
-        sizes: Sequence[int],
-        activation: str = "sigmoid",
-        output_activation: str = "sigmoid",
-        loss: str = "bce",
-        code_layer: int | None = None,
-        sparsity: str | None = None,
-        rho: float = 0.05,
-        beta: float = 0.0,
-        hidden_dropout: float = 0.0,
-        dropout_kind: str = "inverted",
-    ) -> None:
+    def __init__(self, config: AEConfig | Sequence[int], *args, **kwargs) -> None:
         super().__init__()
-        sizes = check_autoencoder_sizes(sizes)
-        code = len(sizes) // 2 if code_layer is None else code_layer
-        if isinstance(code, bool) or not isinstance(code, int) or not 1 <= code <= len(sizes) - 2:
-            raise ValueError(
-                f"code_layer must be a hidden-layer index in [1, {len(sizes) - 2}], "
-                f"got {code_layer!r}"
-            )
-        AE_ACTIVATIONS.check("activation", activation)
-        AE_ACTIVATIONS.check("output_activation", output_activation)
-        AE_LOSSES.check("loss", loss)
-        if loss == "bce" and output_activation != "sigmoid":
-            raise ValueError(
-                f"loss 'bce' needs output_activation 'sigmoid' (outputs in (0, 1)), "
-                f"got {output_activation!r}"
-            )
-        if sparsity is not None:
-            SPARSITY_KINDS.check("sparsity", sparsity)
-        if sparsity == "kl" and activation != "sigmoid":
-            raise ValueError(
-                f"sparsity 'kl' needs activation 'sigmoid' (mean code activations in (0, 1)), "
-                f"got {activation!r}; use sparsity 'l1' instead"
-            )
-        self.sizes, self.code_layer = sizes, code
-        self.activation, self.output_activation, self.loss = activation, output_activation, loss
-        self.sparsity = sparsity
-        self.rho = RHO_RANGE.check("rho", rho)
-        self.beta = BETA_RANGE.check("beta", beta)
-        self.hidden_dropout = _P_RANGE.check("hidden_dropout", hidden_dropout)
-        self.dropout_kind = DROPOUT_KINDS.check("dropout_kind", dropout_kind)
+        if isinstance(config, AEConfig):
+            if args or kwargs:
+                raise TypeError(
+                    "Autoencoder takes an AEConfig or the fields of one, not both; got an "
+                    f"AEConfig and {len(args) + len(kwargs)} more argument(s)"
+                )
+        else:
+            config = AEConfig(config, *args, **kwargs)
+        self.config = config
+        for name in AEConfig.__dataclass_fields__:  # ae.sizes, ae.rho, ... (read-only by intent)
+            setattr(self, name, getattr(config, name))
+        sizes, code, activation = config.sizes, config.code_layer, config.activation
 
         enc: list[nn.Module] = []
         for n_in, n_out in zip(sizes[:code], sizes[1 : code + 1], strict=True):
@@ -173,14 +159,13 @@ class Autoencoder(nn.Module):
         dec.append(nn.Linear(sizes[-2], sizes[-1]))  # logits; output_act applied in decode()
         self.encoder = nn.Sequential(*enc)
         self.decoder = nn.Sequential(*dec)
-        self.output_act = get_activation_module(output_activation)
+        self.output_act = get_activation_module(config.output_activation)
 
     def _check_x(self, x: torch.Tensor) -> None:
-        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
-            raise ValueError(
-                f"x must have {self.sizes[0]} features (sizes[0] of the autoencoder), "
-                f"got x{tuple(x.shape)}"
-            )
+        # shapes and dtypes only: this runs on every forward pass
+        model_input("x", x, self.encoder[0].weight)
+        check_ndim("x", tuple(x.shape), 2)
+        check_input_shape("x", tuple(x.shape), self.sizes[0])
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The code h (N, n_code) of x (N, d); no dropout."""
@@ -240,17 +225,12 @@ def reconstruction_loss(
     Catalog: I1.
     """
     AE_LOSSES.check("loss", loss)
-    if logits.shape != x.shape:
-        raise ValueError(
-            f"logits and x must have the same shape, got logits{tuple(logits.shape)} and "
-            f"x{tuple(x.shape)}"
-        )
+    check_same_shape("logits", logits, "x", x)
     n = x.shape[0]
     if loss == "bce":
         return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
-    x_hat = get_activation_module(AE_ACTIVATIONS.check("output_activation", output_activation))(
-        logits
-    )
+    OUTPUT_ACTIVATIONS.check("output_activation", output_activation)
+    x_hat = get_activation_module(output_activation)(logits)
     return F.mse_loss(x_hat, x, reduction="sum") / n
 
 
@@ -263,16 +243,11 @@ def kl_sparsity(h: torch.Tensor, rho: float = 0.05, beta: float = 1.0) -> torch.
     """
     rho = RHO_RANGE.check("rho", rho)
     beta = BETA_RANGE.check("beta", beta)
-    if h.ndim != 2 or h.shape[0] == 0:
-        raise ValueError(f"H must have 2 dimension(s) and rows, got shape {tuple(h.shape)}")
+    _check_code(h)
     rho_hat = h.mean(dim=0)  # (n_code,)
     # torch.log of 0 would silently give inf; the scratch side raises the same error.
     lo, hi = torch.stack(torch.aminmax(rho_hat.detach())).tolist()  # one host copy per step
-    if not (lo > 0 and hi < 1):
-        raise ValueError(
-            f"rho_hat must lie in (0, 1) for the KL penalty, got values in [{lo:g}, {hi:g}] "
-            f"(a saturated code unit or a code activation that is not a sigmoid)"
-        )
+    check_code_rates(lo, hi)
     kl = rho * (math.log(rho) - torch.log(rho_hat)) + (1 - rho) * (
         math.log1p(-rho) - torch.log1p(-rho_hat)
     )
@@ -282,8 +257,7 @@ def kl_sparsity(h: torch.Tensor, rho: float = 0.05, beta: float = 1.0) -> torch.
 def l1_sparsity(h: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
     """`beta/N sum |h|`: L1 penalty on the code activations (C9's other form). Catalog: C9, I2."""
     beta = BETA_RANGE.check("beta", beta)
-    if h.ndim != 2 or h.shape[0] == 0:
-        raise ValueError(f"H must have 2 dimension(s) and rows, got shape {tuple(h.shape)}")
+    _check_code(h)
     return beta * h.abs().sum() / h.shape[0]
 
 
@@ -298,25 +272,12 @@ def sparsity_penalty(
 # ---- training loops (the reference each Lightning stage must match) -----------------------
 
 
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-    return int(steps)
-
-
-def _schedule(name: str, seq, steps: int):
-    if seq is not None and len(seq) != steps:
-        raise ValueError(f"{name} must hold one entry per step ({steps}), got {len(seq)}")
-    return seq
-
-
 def _optimizer(params: Iterable[torch.Tensor], lr, optimizer) -> torch.optim.Optimizer:
     if optimizer is not None:
         return optimizer(params)
     if lr is None:
         raise ValueError("lr is required when no optimizer factory is given")
-    lr = check_interval("lr", lr, _LR)
-    return torch.optim.SGD(params, lr=lr)
+    return torch.optim.SGD(params, lr=check_optimizer_hparam("lr", lr))
 
 
 OptimizerFactory = Callable[[Iterable[torch.Tensor]], torch.optim.Optimizer]
@@ -340,13 +301,13 @@ def train_autoencoder(
     Scratch twin: `scratch.autoencoders.train_autoencoder` (GD).
     Catalog: I1, I2, I3.
     """
-    steps = _check_steps(steps)
-    _check_finite_batch("x", x, ae.sizes[0])
-    if ae.loss == "bce":
-        lo, hi = float(x.min()), float(x.max())
-        if lo < 0 or hi > 1:
-            raise ValueError(f"x must be probabilities in [0, 1], got values in [{lo:g}, {hi:g}]")
-    batches, masks = _schedule("batches", batches, steps), _schedule("masks", masks, steps)
+    steps = check_steps(steps)
+    x = _check_batch("x", x, ae.sizes[0])
+    if ae.loss == "bce" and x.numel():  # the inputs are the targets: BCE needs [0, 1]
+        lo, hi = torch.stack(torch.aminmax(x)).tolist()
+        check_values_in("x", lo, hi, PROBABILITY, "probabilities")
+    batches = check_schedule("batches", batches, steps)
+    masks = check_schedule("masks", masks, steps)
     opt = _optimizer(ae.parameters(), lr, optimizer)
     ae.train()
     history = []
@@ -365,9 +326,7 @@ def train_autoencoder(
 
 def one_hot_inputs(n: int = 8, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The n one-hot vectors of 003's encoder as rows, (n, n). Catalog: I1."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
-    return torch.eye(n, dtype=dtype)
+    return torch.eye(check_count("n", n, 2), dtype=dtype)
 
 
 def train_838(
@@ -406,8 +365,7 @@ def fit_838(
     """`train_838` from seeds seed, seed + 1, ... until all 8 inputs are reconstructed and
     the rounded codes are 8 distinct 3-bit codes. Returns `(ae, history, seed_used)`.
     Catalog: I1."""
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        raise ValueError(f"attempts must be an int >= 1, got {attempts!r}")
+    check_count("attempts", attempts)
     for s in range(seed, seed + attempts):
         ae, history = train_838(s, lr=lr, steps=steps, optimizer=optimizer)
         ae.eval()
@@ -438,11 +396,7 @@ def reconstructs_all(x_hat: torch.Tensor, x: torch.Tensor) -> bool:
 
     Catalog: I1.
     """
-    if x_hat.shape != x.shape:
-        raise ValueError(
-            f"X_hat and X must have the same shape, got X_hat{tuple(x_hat.shape)} and "
-            f"X{tuple(x.shape)}"
-        )
+    check_same_shape("X_hat", x_hat, "X", x)  # scratch's words (and names)
     x_hat = x_hat.detach()
     return bool(
         torch.equal(x_hat.argmax(dim=1), x.argmax(dim=1))
@@ -462,11 +416,7 @@ def code_table(x: torch.Tensor, h: torch.Tensor, x_hat: torch.Tensor, decimals: 
     leading zero (`.89 .04 .08`). Shapes: x (N, d), h (N, n_code), x_hat (N, d).
     Catalog: I1.
     """
-    if not x.shape[0] == h.shape[0] == x_hat.shape[0]:
-        raise ValueError(
-            f"X, H and X_hat must have the same number of rows, got X{tuple(x.shape)}, "
-            f"H{tuple(h.shape)} and X_hat{tuple(x_hat.shape)}"
-        )
+    check_table_rows(tuple(x.shape), tuple(h.shape), tuple(x_hat.shape))
     rows = [
         (
             "".join(str(int(v >= 0.5)) for v in xr),
@@ -525,7 +475,7 @@ def greedy_pretrain(
     (Linear, activation). Scratch twin: `scratch.autoencoders.greedy_pretrain`.
     Catalog: I4.
     """
-    _check_finite_batch("x", x)
+    x = _check_batch("x", x)
     encoders: list[nn.Sequential] = []
     for i, ae in enumerate(autoencoders):
         if len(ae.sizes) != 3:
@@ -575,11 +525,10 @@ def classifier_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def _train_classifier(model, params, x, y, steps, lr, optimizer, batches) -> list[float]:
-    steps = _check_steps(steps)
-    _check_finite_batch("x", x)
-    if y.shape != (x.shape[0],):
-        raise ValueError(f"y must be class labels of shape ({x.shape[0]},), got y{tuple(y.shape)}")
-    batches = _schedule("batches", batches, steps)
+    steps = check_steps(steps)
+    x = _check_batch("x", x)
+    check_target_shape("y", tuple(y.shape), (x.shape[0],), "multiclass")
+    batches = check_schedule("batches", batches, steps)
     opt = _optimizer(params, lr, optimizer)
     model.train()
     history = []

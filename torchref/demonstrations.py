@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scratch.validation import Choice
+from scratch.validation import Choice, check_int
 from torchref.autoencoders import Autoencoder, train_autoencoder
 from torchref.mlp import MLP, head_loss, linear_layers, load_numpy_params
 
@@ -314,8 +314,7 @@ def one_hot_separators(n: int, dtype=torch.float64) -> tuple[nn.Linear, torch.Te
     Returns the layer and the labelings (2^n, n). Applying `Step()(layer(torch.eye(n)))`
     gives (n, 2^n) = labelings.T (`torchref.activations.Step`).
     """
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 12:
-        raise ValueError(f"n must be an integer in [1, 12], got {n!r}")
+    n = check_int("n", n, 1, 12)  # 2^n labelings: 4096 rows at n = 12
     k = torch.arange(2**n)[:, None]
     labelings = ((k >> torch.arange(n - 1, -1, -1)) & 1).to(dtype)  # (2^n, n)
     layer = nn.Linear(n, 2**n, dtype=dtype)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from scratch.validation import Interval
+from scratch.validation import DROP_PROBABILITY as P_RANGE
+from scratch.validation import check_bool, check_mask_values, check_same_shape
 
 __all__ = [
     "ClassicDropout",
@@ -25,17 +26,9 @@ __all__ = [
     "classic_to_inverted_weights_",
 ]
 
-P_RANGE = Interval(0, 1, "left")
-
-
 def _check_mask(mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    if mask.shape != x.shape:
-        raise ValueError(
-            "mask and x must have the same shape, "
-            f"got mask{tuple(mask.shape)} and x{tuple(x.shape)}"
-        )
-    if not bool(torch.all((mask == 0) | (mask == 1))):
-        raise ValueError("mask must hold only 0 and 1 (keep = 1), got other values")
+    check_same_shape("mask", mask, "x", x)
+    check_mask_values("mask", bool(torch.all((mask == 0) | (mask == 1))))
     return mask.to(x.dtype)
 
 
@@ -59,7 +52,7 @@ def classic_dropout(
     Catalog: H3.
     """
     p = P_RANGE.check("p", p)
-    if not training:
+    if not check_bool("training", training):
         return x * (1.0 - p)
     m = _check_mask(mask, x) if mask is not None else _draw_mask(x, p, generator)
     return x * m
@@ -78,7 +71,7 @@ def inverted_dropout(
     Catalog: H3.
     """
     p = P_RANGE.check("p", p)
-    if not training:
+    if not check_bool("training", training):
         return x
     if mask is None:
         return nn.functional.dropout(x, p, training=True)

@@ -20,7 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scratch.validation import Choice, Interval
+from scratch.ensemble import PENALTIES
+from scratch.validation import NONNEGATIVE, PENALTY, POSITIVE, check_count, check_rows_match
+from torchref.checks import real_tensor
 from torchref.mlp import HEADS, head_output
 
 __all__ = [
@@ -30,17 +32,6 @@ __all__ = [
     "regularized_least_squares",
     "PENALTIES",
 ]
-
-NONNEG = Interval(0, math.inf, "left")
-POSITIVE = Interval(0, math.inf, "neither")
-PENALTIES = Choice(("none", "l2", "l1_subgradient", "l1_proximal"))
-
-
-def _check_count(name: str, value, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return value
-
 
 def fit_with_early_stopping(
     model: nn.Module,
@@ -58,9 +49,9 @@ def fit_with_early_stopping(
     "history" (validation losses), "best", "best_epoch", "stopped_epoch" (None if it ran out).
     Catalog: H1.
     """
-    max_epochs = _check_count("max_epochs", max_epochs)
-    patience = _check_count("patience", patience)
-    min_delta = NONNEG.check("min_delta", min_delta)
+    max_epochs = check_count("max_epochs", max_epochs)
+    patience = check_count("patience", patience)
+    min_delta = NONNEGATIVE.check("min_delta", min_delta)
     best, best_epoch, wait, stopped = math.inf, -1, 0, None
     best_state = copy.deepcopy(model.state_dict())
     history = []
@@ -124,7 +115,7 @@ def capacity_sweep(
     Y, Y_val = F.one_hot(y_train, K).to(X_train.dtype), F.one_hot(y_val, K).to(X_val.dtype)
     out = {k: [] for k in ("width", "train_error", "val_error", "train_mse", "val_mse")}
     for h in widths:
-        h = _check_count("width", h)
+        h = check_count("width", h)
         A_tr = F.pad(torch.relu(F.linear(X_train, W1[:h], b1[:h])), (0, 1), value=1.0)  # bias
         A_va = F.pad(torch.relu(F.linear(X_val, W1[:h], b1[:h])), (0, 1), value=1.0)
         W2 = torch.linalg.lstsq(A_tr, Y, driver="gelsd").solution  # (h + 1, K)
@@ -154,14 +145,13 @@ def regularized_least_squares(
     "none": the smooth loss alone. Returns w (d,).
     Catalog: H5.
     """
-    PENALTIES.check("penalty", penalty)
-    lam, lr = NONNEG.check("lam", lam), POSITIVE.check("lr", lr)
-    if X.dim() != 2 or y.shape != (X.shape[0],):
-        raise ValueError(
-            f"X must be (N, d) and y (N,), got X{tuple(X.shape)} and y{tuple(y.shape)}"
-        )
+    PENALTIES.check("penalty", penalty)  # scratch's checks, in its order and words
+    X = real_tensor("X", X, ndim=2)
+    y = real_tensor("y", y, ndim=1)
+    check_rows_match("y", tuple(y.shape), "X", tuple(X.shape))
+    lam, lr = PENALTY.check("lam", lam), POSITIVE.check("lr", lr)
     w = (torch.zeros(X.shape[1], dtype=X.dtype) if w0 is None else w0.clone()).requires_grad_()
-    for _ in range(_check_count("steps", steps)):
+    for _ in range(check_count("steps", steps)):
         loss = 0.5 * (X @ w - y).pow(2).mean()
         if penalty == "l2":
             loss = loss + 0.5 * lam * w.pow(2).sum()

@@ -122,6 +122,7 @@ def evaluate(
     """
     dtype = next(iter(inputs.values())).dtype if inputs else torch.float64
     memo: dict[int, torch.Tensor] = {}
+    numbers: dict[float, torch.Tensor] = {}  # constants need no gradient: one tensor per number
     stack: list[tuple[Tree, bool]] = [(tree, False)]
     while stack:
         node, ready = stack.pop()
@@ -134,7 +135,9 @@ def evaluate(
         if node.op == "input":
             out = inputs[node.name]
         elif node.op == "const":
-            out = torch.tensor(node.value, dtype=dtype)
+            out = numbers.get(node.value)
+            if out is None:
+                out = numbers[node.value] = torch.tensor(node.value, dtype=dtype)
         else:
             args = [memo[id(a)] for a in node.args]
             out = OPS[node.op](*args, **dict(node.kwargs))

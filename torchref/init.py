@@ -32,7 +32,7 @@ import math
 import torch
 from torch import nn
 
-from scratch.validation import Choice, check_init_scheme
+from scratch.validation import Choice, check_init_scheme, check_real_dtype, check_shape
 
 __all__ = ["SCHEMES", "init_weight_", "initialize"]
 
@@ -51,9 +51,9 @@ def init_weight_(
     Catalog: G3.
     """
     std = check_init_scheme(scheme, std, SCHEMES)
-    if weight.dim() != 2:
-        raise ValueError(f"weight must be (n_out, n_in), got shape {tuple(weight.shape)}")
-    n_in = weight.shape[1]
+    # scratch.init.init_weight's checks of its `shape` and `dtype`
+    _, n_in = check_shape("weight.shape", tuple(weight.shape), ndim=2)
+    check_real_dtype("weight", weight.dtype, weight.is_floating_point())
     if scheme == "zeros":
         return nn.init.zeros_(weight)
     if scheme == "normal":

@@ -29,8 +29,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scratch.validation import Choice, Interval, check_interval, check_layer_sizes
+from scratch.dropout import DROPOUT_KINDS
+from scratch.mlp import HEADS
+from scratch.validation import (
+    DROP_PROBABILITY,
+    NONNEGATIVE,
+    PROBABILITY,
+    check_bool,
+    check_in_features,
+    check_interval,
+    check_layer_sizes,
+    check_ndim,
+    check_target_shape,
+    check_values_in,
+)
 from torchref.activations import get_activation_module
+from torchref.checks import label_tensor, model_input
 
 __all__ = [
     "HEADS",
@@ -44,10 +58,6 @@ __all__ = [
     "load_numpy_params",
 ]
 
-HEADS = Choice(("regression", "binary", "multiclass"))
-DROPOUT_KINDS = Choice(("inverted", "classic"))
-_P = Interval(0.0, 1.0, "left")
-_NONNEG = Interval(0.0, np.inf, "left")
 
 
 def _hidden_names(activation, n_hidden: int) -> list[str]:
@@ -95,10 +105,9 @@ class MLP(nn.Module):
         if head == "multiclass" and sizes[-1] < 2:
             raise ValueError(f"the multiclass head needs at least 2 outputs, got {sizes[-1]}")
         names = _hidden_names(activation, len(sizes) - 2)
-        p = check_interval("dropout", dropout, _P)
+        p = check_interval("dropout", dropout, DROP_PROBABILITY)
         DROPOUT_KINDS.check("dropout_kind", dropout_kind)
-        if not isinstance(batch_norm, bool):
-            raise TypeError(f"batch_norm must be True or False, got {batch_norm!r}")
+        batch_norm = check_bool("batch_norm", batch_norm)
         self.layer_sizes = sizes
         self.activations = tuple(names)
         layers: list[nn.Module] = []
@@ -114,6 +123,11 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits, the output layer's pre-activation: (N, d_in) -> (N, n_out)."""
+        # scratch.mlp.mlp_forward's words, not torch's "mat1 and mat2 shapes cannot be
+        # multiplied"; shapes only, so no device synchronization.
+        weight = self.net[0].weight
+        model_input("x", x, weight)
+        check_in_features("x", tuple(x.shape), tuple(weight.shape))
         return self.net(x)
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
@@ -130,7 +144,7 @@ class MLP(nn.Module):
         Catalog: B4, C4, D4, D7.
         """
         out = head_loss(logits, y, self.head)
-        l2 = check_interval("l2", l2, _NONNEG)
+        l2 = check_interval("l2", l2, NONNEGATIVE)
         if l2:
             out = out + l2_cost(self, l2, logits.shape[0])
         return out
@@ -162,31 +176,22 @@ def head_output(logits: torch.Tensor, head: str) -> torch.Tensor:
 
 
 def _targets(logits: torch.Tensor, y: torch.Tensor, head: str) -> torch.Tensor:
-    if logits.ndim != 2:
-        raise ValueError(f"logits must have 2 dimension(s), got shape {tuple(logits.shape)}")
+    """`scratch.mlp.check_targets`'s checks and words, with one host copy (a label or target
+    range); the finiteness of regression targets is left to the app's NaN guard (a check
+    here would add a device synchronization to every training step)."""
+    check_ndim("logits", tuple(logits.shape), 2)
     n, k = logits.shape
     if head == "multiclass":
-        if y.dtype.is_floating_point or y.dtype == torch.bool or y.shape != (n,):
-            raise ValueError(
-                f"y must be integer class labels of shape ({n},), got dtype {y.dtype} "
-                f"and shape {tuple(y.shape)}"
-            )
-        lo, hi = _range(y)
-        if y.numel() and (lo < 0 or hi >= k):
-            raise ValueError(f"y must be class labels in [0, {k - 1}], got values in [{lo}, {hi}]")
+        y = label_tensor("y", y, k)
+        check_target_shape("y", tuple(y.shape), (n,), head)
         return y
+    check_ndim("y", tuple(y.shape), (1, 2))
     if y.ndim == 1 and k == 1:
         y = y[:, None]  # (N,) -> (N, 1)
-    if tuple(y.shape) != (n, k):
-        raise ValueError(
-            f"y must have shape ({n}, {k}) for the {head} head, got y{tuple(y.shape)}"
-        )
-    if head == "binary":
+    check_target_shape("y", tuple(y.shape), (n, k), head)
+    if head == "binary" and y.numel():
         lo, hi = _range(y)
-        if y.numel() and (lo < 0 or hi > 1):
-            raise ValueError(
-                f"y must be targets in [0, 1] for the binary head, got values in [{lo:g}, {hi:g}]"
-            )
+        check_values_in("y", lo, hi, PROBABILITY, "targets", " for the binary head")
     return y.to(logits.dtype)
 
 
@@ -229,7 +234,7 @@ def l2_cost(model: nn.Module, lam: float, m: int) -> torch.Tensor:
     Scratch twin: `scratch.mlp.l2_cost`.
     Catalog: C4.
     """
-    lam = check_interval("l2", lam, _NONNEG)
+    lam = check_interval("l2", lam, NONNEGATIVE)
     return lam / (2 * m) * sum(layer.weight.pow(2).sum() for layer in linear_layers(model))
 
 

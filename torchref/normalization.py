@@ -16,11 +16,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from scratch.validation import Interval
+from scratch.validation import (
+    EPSILON,
+    check_bool,
+    check_channels,
+    check_count,
+    check_ndim,
+    check_not_empty,
+)
 
 __all__ = ["LastKBatchNorm"]
 
-EPS_RANGE = Interval(0, float("inf"), "neither")
+EPS_RANGE = EPSILON
 
 
 class LastKBatchNorm(nn.Module):
@@ -37,10 +44,11 @@ class LastKBatchNorm(nn.Module):
         self, num_features: int, k: int, eps: float = 1e-5, unbiased: bool = False
     ) -> None:
         super().__init__()
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be an integer >= 1, got {k!r}")
-        self.num_features, self.k, self.unbiased = num_features, k, unbiased
+        # scratch.normalization.LastKStats's checks, in its order and words
+        num_features, k = check_count("num_features", num_features), check_count("k", k)
         self.eps = EPS_RANGE.check("eps", eps)
+        self.num_features, self.k = num_features, k
+        self.unbiased = check_bool("unbiased", unbiased)
         self.weight = nn.Parameter(torch.ones(num_features))
         self.bias = nn.Parameter(torch.zeros(num_features))
         self.register_buffer("recent_means", torch.zeros(k, num_features))  # (k, C) ring buffer
@@ -62,11 +70,10 @@ class LastKBatchNorm(nn.Module):
         return self._stored()[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() not in (2, 3, 4) or x.shape[1] != self.num_features:
-            raise ValueError(
-                f"x must be (N, {self.num_features}, ...) with 2 to 4 dimensions, "
-                f"got shape {tuple(x.shape)}"
-            )
+        shape = tuple(x.shape)  # scratch.normalization.batchnorm_forward's checks and words
+        check_ndim("x", shape, (2, 3, 4))
+        check_not_empty("x", shape)
+        check_channels("x", shape, self.num_features)
         if not self.training:
             mean, var = self._stored()
             return F.batch_norm(x, mean, var, self.weight, self.bias, False, 0.0, self.eps)

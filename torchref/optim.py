@@ -1,7 +1,8 @@
 """The notes' optimizers in PyTorch (catalog F1-F17): built-ins where the notes' rule is one,
 `torch.optim.Optimizer` subclasses where it is not, and a registry for the Lightning app.
 
-Imports torch and `scratch.validation` only (for the shared range declarations' wording).
+Imports torch, `scratch.validation` (every hyper-parameter's range and torch's words for it,
+`check_optimizer_hparam`) and `torchref.checks` (the same array checks on tensors).
 
 Where the notes' rule equals a built-in (proved step for step in parity_tests/test_optim.py):
   GD / SGD (F1, F7, F8)          torch.optim.SGD(lr=eps)
@@ -41,7 +42,6 @@ Catalog: F17 -> torch:abs
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Iterable
 from functools import partial
 
@@ -49,7 +49,16 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from scratch.validation import Choice, Interval, check_interval
+from scratch.validation import (
+    COUNT,
+    NONNEGATIVE_INT,
+    Choice,
+    check_interval,
+    check_nesterov,
+    check_param_lists,
+)
+from scratch.validation import check_optimizer_hparam as _hp
+from torchref.checks import finite_tensor
 
 __all__ = [
     "NotesSGD",
@@ -64,37 +73,14 @@ __all__ = [
     "make_optimizer",
 ]
 
-# The same ranges as scratch.optim (parity_tests check that both sides reject alike).
-_LR = Interval(0.0, math.inf, "left")
-_MOMENTUM = Interval(0.0, 1.0, "left")
-_BETA = Interval(0.0, 1.0, "left")
-_EPS0 = Interval(0.0, math.inf, "neither")
-_NONNEG = Interval(0.0, math.inf, "left")
 
-
-def _check(words: str, name: str, value, interval: Interval) -> float:
-    """torch's words, then ours: `Invalid learning rate: -1.0; lr must be in [0, inf)`."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a real number in {interval}, got {value!r}")
-    try:
-        return check_interval(name, value, interval)
-    except ValueError:
-        raise ValueError(f"{words}: {value}; {name} must be in {interval}") from None
-
-
-def _check_betas(betas) -> tuple[float, float]:
-    if not isinstance(betas, tuple | list) or len(betas) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    return tuple(
-        _check(f"Invalid beta parameter at index {i}", f"betas[{i}]", b, _BETA)
-        for i, b in enumerate(betas)
-    )
-
-
-def _check_common(lr, weight_decay) -> tuple[float, float]:
-    lr = _check("Invalid learning rate", "lr", lr, _LR)
-    weight_decay = _check("Invalid weight_decay value", "weight_decay", weight_decay, _NONNEG)
-    return lr, weight_decay
+def _check_functional(params, grads, **state) -> None:
+    """The checks `scratch.optim`'s `step` makes, in its words: equal lengths, equal shapes,
+    finite gradients (one host copy per gradient: these are the public reference functions;
+    the optimizer classes call the unchecked `_notes_*` bodies)."""
+    check_param_lists(params, grads, **state)
+    for i, g in enumerate(grads):
+        finite_tensor(f"grads[{i}]", g)
 
 
 # ---- functional updates (one formula each; the classes gather state and call them) --------
@@ -113,8 +99,17 @@ def notes_sgd(
 
     `grads` already hold any L2/L1 terms and, for Nesterov, were taken at the look-ahead
     point; `momentum_buffers` hold the notes' `m` (None entries are ignored when momentum = 0).
+    Arguments are checked as `scratch.optim.SGD` checks them (same messages).
     Catalog: F1, F9.
     """
+    _check_functional(params, grads, momentum_buffers=momentum_buffers)
+    lr, momentum = _hp("lr", lr), _hp("momentum", momentum)
+    if momentum and any(b is None for b in momentum_buffers):
+        raise ValueError("momentum_buffers must hold a tensor per parameter when momentum > 0")
+    _notes_sgd(params, grads, momentum_buffers, lr, momentum)
+
+
+def _notes_sgd(params, grads, momentum_buffers, lr, momentum) -> None:
     for p, g, buf in zip(params, grads, momentum_buffers, strict=True):
         if momentum == 0.0:
             p.add_(g, alpha=-lr)
@@ -135,8 +130,14 @@ def notes_rmsprop(
 ) -> None:
     """`alpha <- beta alpha + (1 - beta) g^2`, `w <- w - eps g / sqrt(alpha + eps0)`, in place.
 
+    Arguments are checked as `scratch.optim.RMSprop` checks them (same messages).
     Catalog: F13.
     """
+    _check_functional(params, grads, square_avgs=square_avgs)
+    _notes_rmsprop(params, grads, square_avgs, _hp("lr", lr), _hp("beta", beta), _hp("eps0", eps0))
+
+
+def _notes_rmsprop(params, grads, square_avgs, lr, beta, eps0) -> None:
     for p, g, sq in zip(params, grads, square_avgs, strict=True):
         sq.mul_(beta).addcmul_(g, g, value=1.0 - beta)
         p.addcdiv_(g, (sq + eps0).sqrt_(), value=-lr)
@@ -157,9 +158,24 @@ def notes_adam(
 ) -> None:
     """002's Adam, in place: beta1 decays `alpha` (exp_avg_sq), beta2 decays `m` (exp_avg).
 
-    `steps` are the step numbers i (from 1) of this update, one per parameter.
+    `steps` are the step numbers i (from 1) of this update, one per parameter. Arguments are
+    checked as `scratch.optim.adam_update` checks them (same messages). A gradient entry
+    whose square overflows leaves its parameter entry unmoved, as in torch.optim.Adam (see
+    `scratch.optim.adam_update`).
     Catalog: F14.
     """
+    _check_functional(params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs)
+    if len(steps) != len(params):
+        raise ValueError(
+            f"params and steps must have the same length, got {len(params)} and {len(steps)}"
+        )
+    steps = [check_interval(f"steps[{k}]", i, COUNT) for k, i in enumerate(steps)]
+    beta1, beta2 = _hp("beta1", beta1), _hp("beta2", beta2)
+    _notes_adam(params, grads, exp_avgs, exp_avg_sqs, steps, _hp("lr", lr), beta1, beta2,
+                _hp("eps0", eps0))
+
+
+def _notes_adam(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps0) -> None:
     for p, g, m, alpha, i in zip(params, grads, exp_avgs, exp_avg_sqs, steps, strict=True):
         alpha.mul_(beta1).addcmul_(g, g, value=1.0 - beta1)
         m.mul_(beta2).add_(g, alpha=1.0 - beta2)
@@ -217,16 +233,13 @@ class NotesSGD(Optimizer):
         weight_decay: float = 0.0,
         l1: float = 0.0,
     ) -> None:
-        lr, weight_decay = _check_common(lr, weight_decay)
-        momentum = _check("Invalid momentum value", "momentum", momentum, _MOMENTUM)
-        l1 = _check("Invalid l1 value", "l1", l1, _NONNEG)
-        if nesterov and momentum <= 0:
-            raise ValueError(
-                "Nesterov momentum requires a momentum and zero dampening; "
-                f"nesterov=True needs momentum in (0, 1), got momentum={momentum}"
-            )
+        lr, momentum, weight_decay, l1 = (
+            _hp(k, v) for k, v in
+            (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay), ("l1", l1))
+        )
+        nesterov = check_nesterov(nesterov, momentum)
         defaults = dict(
-            lr=lr, momentum=momentum, nesterov=bool(nesterov), weight_decay=weight_decay, l1=l1
+            lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, l1=l1
         )
         super().__init__(params, defaults)
 
@@ -277,7 +290,7 @@ class NotesSGD(Optimizer):
         for p, w in saved.items():  # back from the look-ahead point to the notes' w
             p.copy_(w)
         for group, params, grads, bufs in work:
-            notes_sgd(params, grads, bufs, lr=group["lr"], momentum=group["momentum"])
+            _notes_sgd(params, grads, bufs, group["lr"], group["momentum"])
         return loss
 
 
@@ -302,8 +315,7 @@ class NotesAdagrad(torch.optim.Adagrad):
         eps0: float = 1e-10,
         weight_decay: float = 0.0,
     ) -> None:
-        lr, weight_decay = _check_common(lr, weight_decay)
-        eps0 = _check("Invalid epsilon value", "eps0", eps0, _EPS0)
+        lr, eps0, weight_decay = _hp("lr", lr), _hp("eps0", eps0), _hp("weight_decay", weight_decay)
         super().__init__(
             params,
             lr=lr,
@@ -336,10 +348,9 @@ class NotesRMSprop(Optimizer):
         eps0: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        lr, weight_decay = _check_common(lr, weight_decay)
-        beta = _check("Invalid beta value", "beta", beta, _BETA)
-        eps0 = _check("Invalid epsilon value", "eps0", eps0, _EPS0)
-        super().__init__(params, dict(lr=lr, beta=beta, eps0=eps0, weight_decay=weight_decay))
+        defaults = {k: _hp(k, v) for k, v in
+                    (("lr", lr), ("beta", beta), ("eps0", eps0), ("weight_decay", weight_decay))}
+        super().__init__(params, defaults)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None):
@@ -361,9 +372,7 @@ class NotesRMSprop(Optimizer):
                 params.append(p)
                 grads.append(_regularized(p.grad, p, group["weight_decay"], 0.0))
                 sqs.append(state["square_avg"])
-            notes_rmsprop(
-                params, grads, sqs, lr=group["lr"], beta=group["beta"], eps0=group["eps0"]
-            )
+            _notes_rmsprop(params, grads, sqs, group["lr"], group["beta"], group["eps0"])
         return loss
 
 
@@ -395,10 +404,9 @@ class NotesAdam(Optimizer):
         eps0: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        lr, weight_decay = _check_common(lr, weight_decay)
-        eps0 = _check("Invalid epsilon value", "eps0", eps0, _EPS0)
-        betas = _check_betas(betas)
-        super().__init__(params, dict(lr=lr, betas=betas, eps0=eps0, weight_decay=weight_decay))
+        defaults = {k: _hp(k, v) for k, v in (
+            ("lr", lr), ("betas", betas), ("eps0", eps0), ("weight_decay", weight_decay))}
+        super().__init__(params, defaults)
 
     def _adam_group(self, group: dict) -> None:
         params, grads, ms, alphas, steps = [], [], [], [], []
@@ -417,10 +425,7 @@ class NotesAdam(Optimizer):
             alphas.append(state["exp_avg_sq"])
             steps.append(state["step"])
         beta1, beta2 = group["betas"]
-        notes_adam(
-            params, grads, ms, alphas, steps,
-            lr=group["lr"], beta1=beta1, beta2=beta2, eps0=group["eps0"],
-        )
+        _notes_adam(params, grads, ms, alphas, steps, group["lr"], beta1, beta2, group["eps0"])
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None):
@@ -463,12 +468,8 @@ class AdamThenSGD(NotesAdam):
         momentum: float = 0.9,
         weight_decay: float = 0.0,
     ) -> None:
-        if isinstance(switch_step, bool) or not isinstance(switch_step, int):
-            raise TypeError(f"switch_step must be an int >= 0, got {switch_step!r}")
-        if switch_step < 0:
-            raise ValueError(f"switch_step must be an int >= 0, got {switch_step}")
-        sgd_lr = _check("Invalid learning rate", "sgd_lr", sgd_lr, _LR)
-        momentum = _check("Invalid momentum value", "momentum", momentum, _MOMENTUM)
+        switch_step = check_interval("switch_step", switch_step, NONNEGATIVE_INT)
+        sgd_lr, momentum = _hp("sgd_lr", sgd_lr), _hp("momentum", momentum)
         super().__init__(params, lr=lr, betas=betas, eps0=eps0, weight_decay=weight_decay)
         for group in self.param_groups:
             group.setdefault("switch_step", switch_step)
@@ -508,7 +509,7 @@ class AdamThenSGD(NotesAdam):
                     params.append(p)
                     grads.append(_regularized(p.grad, p, group["weight_decay"], 0.0))
                     bufs.append(state["momentum_buffer"])
-                notes_sgd(params, grads, bufs, lr=group["lr"], momentum=group["momentum"])
+                _notes_sgd(params, grads, bufs, group["lr"], group["momentum"])
             group["steps_done"] += 1
         return loss
 
@@ -557,4 +558,7 @@ def make_optimizer(name: str, params, **hparams) -> Optimizer:
             f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for optimizer "
             f"{name!r}; valid: {', '.join(valid)}"
         )
+    # torch's built-ins check little (SGD takes momentum=1.5 and lr=inf, and lr='a' fails
+    # inside a comparison): every known hyper-parameter goes through the shared ranges first.
+    hparams = {k: _hp(k, v) for k, v in hparams.items()}
     return factory(params, **hparams)

@@ -1,6 +1,7 @@
 """Data normalization (G1, G2) in PyTorch: fitted transforms as modules with buffers.
 
-Imports torch and `scratch.validation` only. `Standardize().fit(X_train)` and
+Imports torch, `scratch.validation`, `torchref.checks` and `scratch.preprocessing` (its
+checks and their words, not its computations). `Standardize().fit(X_train)` and
 `PCATransform(mode).fit(X_train)` store the training statistics as buffers (they travel with
 `state_dict` and `.to(device)`), and `forward(X)` applies them to any data. Conventions as in
 `scratch.preprocessing`: sigma with 1/N (StandardScaler), covariance with 1/(N-1) (sklearn's PCA),
@@ -9,26 +10,29 @@ eigenvectors from `torch.linalg.eigh`, each signed so its largest-magnitude entr
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from scratch.validation import Choice, Interval
+from scratch.preprocessing import (
+    EPS_RANGE,
+    check_covariance_rows,
+    check_fitted_features,
+    check_whitenable,
+)
+from scratch.validation import Choice, check_int
+from torchref.checks import real_tensor
 
 __all__ = ["Standardize", "PCATransform", "MODES"]
 
 MODES = Choice(("decorrelate", "whiten", "zca"))
-EPS_RANGE = Interval(0, math.inf, "left")
 
 
 def _check_X(X: torch.Tensor, n_features: int | None = None) -> torch.Tensor:
-    if X.dim() != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty (N, D) tensor, got shape {tuple(X.shape)}")
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(
-            f"X must have {n_features} features (as the fitted data), got X{tuple(X.shape)}"
-        )
+    """scratch.preprocessing's checks of X: a finite, non-empty (N, D) tensor, D as fitted.
+    Once per fit and per transform call (a host copy for the finiteness)."""
+    X = real_tensor("X", X, ndim=2, allow_empty=False)
+    if n_features is not None:
+        check_fitted_features("X", tuple(X.shape), n_features)
     return X
 
 
@@ -67,7 +71,7 @@ class PCATransform(nn.Module):
     def __init__(self, mode: str = "whiten", n_components: int | None = None, eps: float = 0.0):
         super().__init__()
         self.mode = MODES.check("mode", mode)
-        self.n_components = n_components
+        self.n_components = n_components  # checked by fit, which knows its bound D
         self.eps = EPS_RANGE.check("eps", eps)
         self.register_buffer("mean", torch.empty(0))
         self.register_buffer("components", torch.empty(0))  # (k, D)
@@ -76,14 +80,9 @@ class PCATransform(nn.Module):
     @torch.no_grad()
     def fit(self, X: torch.Tensor) -> PCATransform:
         X = _check_X(X)
-        N, D = X.shape
-        k = D if self.n_components is None else self.n_components
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= D:
-            raise ValueError(
-                f"n_components must be an integer in [1, {D}], got {self.n_components!r}"
-            )
-        if N < 2:
-            raise ValueError(f"X must have more than 1 row(s) to fit a covariance, got X{(N, D)}")
+        D = X.shape[1]
+        k = check_int("n_components", D if self.n_components is None else self.n_components, 1, D)
+        check_covariance_rows("X", tuple(X.shape), 1)  # torch.cov divides by N - 1
         self.mean = X.mean(0)
         cov = torch.cov(X.T)  # (D, D), 1/(N - 1)
         lam, U = torch.linalg.eigh(cov)  # ascending
@@ -91,11 +90,9 @@ class PCATransform(nn.Module):
         signs = torch.sign(U.gather(0, U.abs().argmax(0, keepdim=True)))  # (1, k)
         self.components = (U * signs).T.contiguous()
         self.variances = lam.clamp_min(0)
-        if self.mode != "decorrelate" and bool(torch.any(self.variances + self.eps <= 0)):
-            raise ValueError(
-                f"whitening needs positive component variances, got smallest "
-                f"{float(self.variances.min()):g}; pass eps > 0 or fewer n_components"
-            )
+        if self.mode != "decorrelate":
+            check_whitenable(float(self.variances.min()),
+                             bool(torch.all(self.variances + self.eps > 0)))
         return self
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:

@@ -39,7 +39,7 @@ from torch.optim.lr_scheduler import (
     StepLR,
 )
 
-from scratch.validation import Choice, Interval, check_interval
+from scratch.validation import DECAY_FACTOR, NONNEGATIVE, Choice, check_count, check_interval
 
 __all__ = [
     "InverseTimeDecay",
@@ -51,16 +51,6 @@ __all__ = [
     "SCHEDULERS",
     "make_scheduler",
 ]
-
-_NONNEG = Interval(0.0, math.inf, "left")
-_FACTOR = Interval(0.0, 1.0, "right")
-
-
-def _count(name: str, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-    return v
-
 
 @dataclass
 class InverseTimeDecay:
@@ -79,8 +69,8 @@ class InverseTimeDecay:
 
 def step_lr(optimizer: Optimizer, step_size: int, gamma: float) -> StepLR:
     """Step decay `eps0 * gamma^(t // step_size)` (002 §4.3.5 a.). Catalog: F11."""
-    _count("step_size", step_size)
-    check_interval("gamma", gamma, _FACTOR)
+    step_size = check_count("step_size", step_size)
+    gamma = check_interval("gamma", gamma, DECAY_FACTOR)
     return StepLR(optimizer, step_size=step_size, gamma=gamma)
 
 
@@ -89,7 +79,7 @@ def exponential_lr(optimizer: Optimizer, k: float) -> ExponentialLR:
 
     Catalog: F11.
     """
-    k = check_interval("k", k, _NONNEG)
+    k = check_interval("k", k, NONNEGATIVE)
     return ExponentialLR(optimizer, gamma=math.exp(-k))
 
 
@@ -98,7 +88,7 @@ def inverse_time_lr(optimizer: Optimizer, k: float) -> LambdaLR:
 
     Catalog: F11.
     """
-    k = check_interval("k", k, _NONNEG)
+    k = check_interval("k", k, NONNEGATIVE)
     return LambdaLR(optimizer, InverseTimeDecay(k))
 
 
@@ -107,8 +97,8 @@ def warmup_lr(optimizer: Optimizer, warmup_steps: int, start_factor: float = 0.1
 
     Catalog: F15.
     """
-    _count("warmup_steps", warmup_steps)
-    check_interval("start_factor", start_factor, _FACTOR)
+    warmup_steps = check_count("warmup_steps", warmup_steps)
+    start_factor = check_interval("start_factor", start_factor, DECAY_FACTOR)
     return LinearLR(
         optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps
     )
@@ -127,7 +117,7 @@ def warmup_then(
     """
     warm = warmup_lr(optimizer, warmup_steps, start_factor)
     decay = then(optimizer, **then_hparams)
-    return SequentialLR(optimizer, [warm, decay], milestones=[warmup_steps])
+    return SequentialLR(optimizer, [warm, decay], milestones=[warm.total_iters])
 
 
 def _fixed_step(step_size: int, gamma: float):

@@ -96,9 +96,8 @@ def _check(expression, at, claims, lets, points, seed, fix, rtol, atol) -> Repor
         if name in program.lets:
             raise VerifyError(f"--at {name}: {name!r} is a --let name, computed, not given")
         values[name] = as_value(name, v, f"--at {name}")
-    table = evaluate(program, values)
-    found, random_points, held = check_claims(program, table, values, claims, points, seed,
-                                        list(fix), rtol, atol)
+    table, found, random_points, held = check_claims(program, values, claims, points, seed,
+                                                     list(fix), rtol, atol)
     used = {n: values[n] for n in table.grad}
     return Report(expression, used, table.value, table.grad, table.rows, found,
                   {k: v for k, v in lets}, random_points, points if claims else 0, held)

@@ -1,0 +1,3 @@
+from torchref.report.cli import main
+
+raise SystemExit(main())
