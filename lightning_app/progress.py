@@ -97,6 +97,12 @@ class AppProgressBar(TQDMProgressBar):
         if not self._terminal:
             self.disable()  # every bar of this run is a disabled tqdm: no frames written
 
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        # Off a terminal every bar is disabled: no postfix to compute (Lightning's would read
+        # the trainer's progress-bar metrics and the running loss every `refresh_rate` steps).
+        if self._terminal:
+            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+
     def get_metrics(self, trainer, pl_module) -> dict:
         items = super().get_metrics(trainer, pl_module)
         items.pop("v_num", None)  # the run folder is printed once at the start instead

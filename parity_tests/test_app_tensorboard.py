@@ -459,3 +459,46 @@ def test_a_real_tensorboard_serves_tags_layout_projector_and_hparams(
         "Accuracy/val_best": max(v for _, v in _scalars(ea, "Accuracy/val")),
         "Loss/train": _scalars(ea, "Loss/train")[-1][1],
     })
+
+
+# ---- the app's logger: one event per step ----------------------------------------------------
+
+
+def _scalar_events(run: Path) -> list[tuple[int, dict[str, float]]]:
+    """(step, {tag: value}) of every event of the run's files that holds scalars."""
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto.event_pb2 import Event
+
+    out = []
+    for path in sorted(run.glob("events.out.tfevents.*")):
+        for record in RawEventFileLoader(str(path)).Load():
+            event = Event.FromString(record)
+            values = {v.tag: v.simple_value for v in event.summary.value
+                      if v.WhichOneof("value") == "simple_value"}
+            if values:
+                out.append((event.step, values))
+    return out
+
+
+def test_app_logger_writes_the_scalars_of_one_step_as_one_event(tmp_path):
+    from lightning_app.logger import AppTensorBoardLogger
+
+    logger = AppTensorBoardLogger(tmp_path, name="", version="run")
+    logger.log_metrics({"Loss/train_step": torch.tensor(0.5)}, step=20)
+    logger.log_metrics({"diagnostics/grad_norm/total": 2.0}, step=20)  # same step: joined
+    logger.log_metrics({"Loss/train": 0.25, "Accuracy/train": 0.75, "epoch": 0}, step=40)
+    logger.save()
+    logger.log_metrics({"Loss/val": 0.125}, step=40)  # after save: an event of its own
+    logger.log_metrics({"pair": {"a": 1.0, "b": 2.0}}, step=41)  # a dict: Lightning's way
+    logger.finalize("success")
+    run = tmp_path / "run"
+    events = [(s, v) for s, v in _scalar_events(run) if not any("pair" in k for k in v)]
+    assert events == [
+        (20, {"Loss/train_step": 0.5, "diagnostics/grad_norm/total": 2.0}),
+        (40, {"Loss/train": 0.25, "Accuracy/train": 0.75, "epoch": 0.0}),
+        (40, {"Loss/val": 0.125}),
+    ]
+    # TensorBoard's own reader sees every value under its tag (the dict as sub-runs).
+    ea = _events(run)
+    assert _scalars(ea, "diagnostics/grad_norm/total") == [(20, 2.0)]
+    assert sorted(p.name for p in run.iterdir() if p.is_dir()) == ["pair_a", "pair_b"]
