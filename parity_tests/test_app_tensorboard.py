@@ -514,6 +514,7 @@ def test_per_batch_hooks_a_callback_leaves_empty_are_not_dispatched(tmp_path):
         FiniteLossGuard,
         WeightsAndGradients,
     )
+    from lightning_app.checkpointing import ExactResume, RunCheckpoint
     from lightning_app.logger import AppTensorBoardLogger
     from lightning_app.models import MLPModule
 
@@ -534,19 +535,23 @@ def test_per_batch_hooks_a_callback_leaves_empty_are_not_dispatched(tmp_path):
     recorder = Recorder()
     trainer = pl.Trainer(
         max_epochs=1, limit_train_batches=3, limit_val_batches=1, num_sanity_val_steps=0,
-        log_every_n_steps=1, enable_progress_bar=False, enable_checkpointing=False,
-        enable_model_summary=False, profiler=recorder,
-        logger=AppTensorBoardLogger(tmp_path, name="", version="run"),
+        log_every_n_steps=1, enable_progress_bar=False, enable_model_summary=False,
+        profiler=recorder, logger=AppTensorBoardLogger(tmp_path, name="", version="run"),
         callbacks=[FiniteLossGuard(), WeightsAndGradients(), ConfusionMatrixFigure(1),
-                   EmbeddingProjector()],
+                   EmbeddingProjector(), ExactResume(),
+                   RunCheckpoint(dirpath=tmp_path / "checkpoints")],
     )
     trainer.fit(MLPModule(hidden_sizes=[8]), datamodule=DigitsDataModule(seed=0))
     per_batch = ("batch_start", "batch_end", "backward", "optimizer_step", "zero_grad")
-    assert {n for n in recorder.called
-            if n.startswith("[Callback]") and n.endswith(per_batch)} == {
+    called = {re.sub(r"\{.*\}", "", n) for n in recorder.called  # ModelCheckpoint{...}.hook
+              if n.startswith("[Callback]") and n.endswith(per_batch)}
+    assert called == {
         "[Callback]FiniteLossGuard.on_before_backward",
         "[Callback]WeightsAndGradients.on_before_optimizer_step",
+        "[Callback]ExactResume.on_train_batch_start",
+        "[Callback]ModelCheckpoint.on_train_batch_end",
     }
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
     # ... and the callbacks still did their work.
     tags = _events(tmp_path / "run").Tags()
     assert "diagnostics/grad_norm/total" in tags["scalars"]
