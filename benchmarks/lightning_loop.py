@@ -103,6 +103,7 @@ def large_workload(workdir: Path, quick: bool, n_threads: int, n_train: int | No
     npz = workdir / f"synthetic_784_{n}.npz"
     np.savez(npz, x=x, y=y)
     spec = yaml.safe_load(app_config_path().read_text())
+    spec["model"]["init_args"].pop("hidden_sizes", None)
     spec["model"]["init_args"]["layer_sizes"] = [784, 512, 256, 10]
     spec["model"]["init_args"]["lr"] = 1e-3
     spec["data"] = {
@@ -133,9 +134,12 @@ def _instantiate(spec: dict):
 
 def build_module_and_data(wl: Workload):
     spec = wl.spec()
-    module, dm = _instantiate(spec["model"]), _instantiate(spec["data"])
-    # The widths come from the data (`hidden_sizes`): build the network now, as the app's
-    # setup would, so that every setup starts from the same initial state.
+    return ready(_instantiate(spec["model"]), _instantiate(spec["data"]))
+
+
+def ready(module, dm):
+    """The data loaded and split, and the module fitted to them (a config's `hidden_sizes`
+    waits for the data's widths), as the app's `setup("fit")` does before training."""
     dm.setup("fit")
     module.fit_to_data(dm)
     return module, dm
@@ -302,7 +306,7 @@ def one_run(wl: Workload, kind: str, loader: str, init_state: dict, workdir: Pat
             return {"excluded": seconds, "included": seconds, "loss": train_loss(module, dm)}
         if kind == "app":
             cli = app_cli(wl, root)
-            module, dm, trainer = cli.model, cli.datamodule, cli.trainer
+            (module, dm), trainer = ready(cli.model, cli.datamodule), cli.trainer
             build = cli.trainer_build_s
         else:
             module, dm = build_module_and_data(wl)

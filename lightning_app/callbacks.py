@@ -1,33 +1,42 @@
-"""Callbacks of the app: a guard against NaN/inf losses, TensorBoard histograms, gradient norms
-and figures.
+"""Callbacks of the app: a guard against NaN/inf losses, TensorBoard diagnostics (learning
+rate, gradient norms, weight and gradient histograms), figures and the embedding projector.
 
-Imports torch, lightning, torchmetrics and matplotlib (lazily, only when a figure is drawn);
-never scratch.
+Imports torch, lightning, torchmetrics and the app's `board` (tag names) and `figures`
+(matplotlib and scikit-learn, imported only when a figure is drawn); never scratch.
 
 Everything here stays off the per-step hot path: histograms and figures are drawn every N
-epochs (and once when training ends), gradient norms every N optimizer steps; the only
-per-step work is `FiniteLossGuard`'s one comparison (on a CPU scalar: no device sync).
+epochs, gradient norms every N optimizer steps (one host sync and one TensorBoard event for
+all of them), the learning rate once per epoch; the only per-step work is
+`FiniteLossGuard`'s one comparison (on a CPU scalar: no device sync) and a step counter test.
 
-Figures read the held-out data through `ArrayDataModule.split("val")` and the module's own
-prediction methods (`predict_labels`, `class_scores`, `encode`, `forward`), so they cost one
-forward pass over the validation set when they are drawn.
+Figures read the validation data through `ArrayDataModule.split("val")` and the module's own
+prediction methods (`predict_labels`, `class_scores`, `reconstruction_pair`, `encode`), so
+they cost one forward pass over the validation set when they are drawn, at the validation
+epochs they are due and once when training ends; with validation off
+(`--trainer.limit_val_batches 0`) no validation figure is drawn. The projector is written
+when the test split is evaluated (`EmbeddingProjector`).
 
 Every callback serves every model: one that does not apply (a confusion matrix of a
 regression, reconstructions of a classifier) says so once in the log and draws nothing. A
 figure, histogram or summary that fails logs the error and training goes on (`never_fatal`).
+Parameters are named as the notes' layers (`layer1.weight`; `board.notes_parameter_names`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import shutil
+from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
-from lightning.pytorch.utilities import grad_norm, rank_zero_info, rank_zero_warn
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
+from lightning_app import board
 from lightning_app.checks import check_count
+from lightning_app.logger import AppTensorBoardLogger
 
 __all__ = [
     "NonFiniteLossError",
@@ -37,10 +46,35 @@ __all__ = [
     "DecisionBoundaryFigure",
     "ReconstructionFigure",
     "CodeTableFigure",
+    "EmbeddingProjector",
     "tensorboard_writer",
+    "log_scalars",
+    "logged_parameters",
     "draw_stage_summary",
     "never_fatal",
 ]
+
+
+# The hooks Lightning calls once per batch. For each callback and each of them, Lightning's
+# dispatch enters a profiler context and calls the hook even when it is Callback's empty one
+# (about 1.3 us each; ~30 us per optimizer step for the app's callbacks, ~3% of a digits step).
+# It skips an attribute that is not callable (`lightning.pytorch.trainer.call`).
+BATCH_HOOKS = (
+    "on_train_batch_start", "on_before_backward", "on_after_backward",
+    "on_before_optimizer_step", "on_before_zero_grad", "on_train_batch_end",
+    "on_validation_batch_start", "on_validation_batch_end", "on_test_batch_start",
+    "on_test_batch_end", "on_predict_batch_start", "on_predict_batch_end",
+)
+
+
+def skip_empty_batch_hooks(cls):
+    """Class decorator: each per-batch hook `cls` leaves as `Callback`'s empty method becomes
+    None, so Lightning's dispatch skips it; the hooks `cls` (or a parent) implements stay. A
+    subclass that implements one of them gets it called as usual."""
+    for name in BATCH_HOOKS:
+        if getattr(cls, name) is getattr(pl.Callback, name):
+            setattr(cls, name, None)
+    return cls
 
 
 class NonFiniteLossError(RuntimeError):
@@ -55,6 +89,26 @@ def tensorboard_writer(trainer: pl.Trainer):
         if isinstance(logger, TensorBoardLogger):
             return logger.experiment
     return None
+
+
+def log_scalars(trainer: pl.Trainer, values: dict[str, float], step: int) -> None:
+    """`values` to every logger of the trainer: one TensorBoard event for all of them (a plain
+    TensorBoardLogger; the app's `AppTensorBoardLogger` also joins them with the other values
+    of the same step), `log_metrics` for any other logger. Rank 0 only."""
+    if not trainer.is_global_zero:
+        return
+    for logger in trainer.loggers:
+        if isinstance(logger, TensorBoardLogger) and not isinstance(logger, AppTensorBoardLogger):
+            board.write_scalars(logger.experiment, values, step)
+        else:
+            logger.log_metrics(values, step=step)
+
+
+def logged_parameters(pl_module) -> dict[str, torch.nn.Parameter]:
+    """The parameters the module trains, under the notes' layer names when the module says
+    them (the app's modules: `logged_parameters()`), else under their PyTorch names."""
+    named = getattr(pl_module, "logged_parameters", None)
+    return named() if callable(named) else dict(pl_module.named_parameters())
 
 
 @contextlib.contextmanager
@@ -74,6 +128,7 @@ def all_finite(module: torch.nn.Module) -> bool:
     return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
 
 
+@skip_empty_batch_hooks
 class FiniteLossGuard(pl.Callback):
     """Stops training with `NonFiniteLossError` as soon as the training loss is NaN or inf.
 
@@ -121,11 +176,22 @@ def _check_every(name: str, value: int) -> int:
     return check_count(name, value, low=0)  # 0: never
 
 
+@skip_empty_batch_hooks
 class WeightsAndGradients(pl.Callback):
-    """Weight and gradient histograms every `histogram_every_n_epochs` epochs, gradient norms
-    (per parameter and total, `grad_norm` of Lightning) every `norm_every_n_steps` steps
-    (default: the trainer's `log_every_n_steps`). Tags: `weights/<name>`, `gradients/<name>`,
-    `grad_2.0_norm/<name>`, `grad_2.0_norm_total`.
+    """The training's diagnostics in TensorBoard, all under the notes' parameter names:
+
+      diagnostics/lr                       the learning rate, at the start of every epoch
+                                           (`log_lr`; one tag per parameter group if several)
+      diagnostics/grad_norm/<parameter>,   gradient norms (`norm_type`) per parameter and of
+      diagnostics/grad_norm/total          all of them, every `norm_every_n_steps` optimizer
+                                           steps (default: the trainer's `log_every_n_steps`)
+      weights/<parameter>,                 histograms (`histogram_bins` equal bins) every
+      gradients/<parameter>                `histogram_every_n_epochs` epochs: the weights at
+                                           the epoch's end, the gradients of its first step
+
+    The norms are computed together on the device and read with one sync, written as one
+    event. Only the parameters the module trains are shown (a stage of the stacked pipeline
+    shows its own layers, not the frozen ones or copies kept for other stages).
     """
 
     def __init__(
@@ -133,6 +199,8 @@ class WeightsAndGradients(pl.Callback):
         histogram_every_n_epochs: int = 1,
         norm_every_n_steps: int | None = None,
         norm_type: float = 2.0,
+        histogram_bins: int = 64,
+        log_lr: bool = True,
     ) -> None:
         self.histogram_every_n_epochs = _check_every(
             "histogram_every_n_epochs", histogram_every_n_epochs
@@ -140,38 +208,72 @@ class WeightsAndGradients(pl.Callback):
         if norm_every_n_steps is not None:
             _check_every("norm_every_n_steps", norm_every_n_steps)
         self.norm_every_n_steps = norm_every_n_steps
-        self.norm_type = norm_type
+        self.norm_type = float(norm_type)
+        self.histogram_bins = check_count("histogram_bins", histogram_bins)
+        self.log_lr = log_lr
+        self._grad_hist_epoch = -1
+        self._params: dict[str, torch.nn.Parameter] = {}
+        self._norm_every = 0
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        # Here, not in `setup`: the module's own setup (after the callbacks') may build the
+        # network first (MLPModule's `hidden_sizes` waits for the data's widths).
+        self._params = logged_parameters(pl_module)
+        n = self.norm_every_n_steps
+        # On rank 0 only: the other ranks log nothing, so they compute nothing either.
+        self._norm_every = (n if n is not None else trainer.log_every_n_steps) if (
+            trainer.is_global_zero and trainer.loggers) else 0
         self._grad_hist_epoch = -1
 
     def _histograms_due(self, trainer) -> bool:
         n = self.histogram_every_n_epochs
         return n > 0 and trainer.current_epoch % n == 0
 
-    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
-        step = trainer.global_step
-        n = self.norm_every_n_steps if self.norm_every_n_steps is not None else (
-            trainer.log_every_n_steps
-        )
-        if n and step % n == 0 and trainer.loggers:
-            with never_fatal(f"gradient norms at step {step}"):
-                norms = {k: float(v) for k, v in grad_norm(pl_module, self.norm_type).items()}
-                if norms:
-                    for logger in trainer.loggers:
-                        logger.log_metrics(norms, step=step)
-        if self._grad_hist_epoch == trainer.current_epoch or not self._histograms_due(trainer):
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        if not (self.log_lr and trainer.is_global_zero and trainer.loggers):
             return
-        # The first step of a due epoch: one gradient histogram per parameter.
-        self._grad_hist_epoch = trainer.current_epoch
-        writer = tensorboard_writer(trainer)
-        if writer is not None:
-            grads = {f"gradients/{n}": p.grad for n, p in pl_module.named_parameters()
-                     if p.grad is not None}
-            self._histograms(writer, grads, step)
+        groups = [g for opt in trainer.optimizers for g in opt.param_groups]
+        if not groups:
+            return
+        with never_fatal("the learning rate"):
+            if len(groups) == 1:
+                values = {board.LR_TAG: groups[0]["lr"]}
+            else:
+                values = {f"{board.LR_TAG}/group{i + 1}": g["lr"] for i, g in enumerate(groups)}
+            log_scalars(trainer, values, trainer.global_step)
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        n = self._norm_every
+        if not n:
+            return
+        step = trainer.global_step
+        if step % n == 0:
+            with never_fatal(f"gradient norms at step {step}"):
+                self._log_norms(trainer, step)
+        if self._grad_hist_epoch != trainer.current_epoch and self._histograms_due(trainer):
+            # The first step of a due epoch: one gradient histogram per parameter.
+            self._grad_hist_epoch = trainer.current_epoch
+            writer = tensorboard_writer(trainer)
+            if writer is not None:
+                grads = {f"gradients/{name}": p.grad for name, p in self._params.items()
+                         if p.grad is not None}
+                self._histograms(writer, grads, step)
+
+    def _log_norms(self, trainer, step: int) -> None:
+        named = [(name, p.grad) for name, p in self._params.items() if p.grad is not None]
+        if not named:
+            return
+        norms = torch.stack([torch.linalg.vector_norm(g.detach(), self.norm_type)
+                             for _, g in named])
+        total = torch.linalg.vector_norm(norms, self.norm_type)
+        values = torch.cat([norms, total[None]]).tolist()  # one sync
+        tags = [board.grad_norm_tag(name) for name, _ in named] + [board.GRAD_NORM_TOTAL]
+        log_scalars(trainer, dict(zip(tags, values, strict=True)), step)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         writer = tensorboard_writer(trainer)
         if writer is not None and self._histograms_due(trainer):
-            weights = {f"weights/{n}": p for n, p in pl_module.named_parameters()}
+            weights = {f"weights/{name}": p for name, p in self._params.items()}
             self._histograms(writer, weights, trainer.global_step)
 
     def _histograms(self, writer, tensors: dict[str, torch.Tensor], step: int) -> None:
@@ -185,32 +287,32 @@ class WeightsAndGradients(pl.Callback):
                     rank_zero_warn(f"{tag} at step {step}: {values.numel() - finite.numel()} "
                                    "NaN/inf value(s) left out of the histogram")
                 if finite.numel():
-                    writer.add_histogram(tag, finite, step)
+                    writer.add_histogram(tag, finite, step, bins=self.histogram_bins)
 
 
 # ---- figures --------------------------------------------------------------------------------
 
 
-class _FigureCallback(pl.Callback):
-    """Draws its figure every `every_n_epochs` validation epochs (0: never) and when training
-    ends, into TensorBoard (rank 0 only).
+@skip_empty_batch_hooks
+class _SplitCallback(pl.Callback):
+    """Something drawn from one split of the data (`split`) with the model in eval mode,
+    into TensorBoard, on rank 0.
 
-    A model the figure does not apply to (`skip_reason`: it lacks the methods in `requires`,
-    or its head or data do not suit the figure) is skipped, with one line in the log, so one
-    callback list serves every model and every stage of a pipeline. A figure that fails
+    A model it does not apply to (`skip_reason`: it lacks the methods in `requires`, or its
+    head or data do not suit the drawing) is skipped, with one line in the log, so one
+    callback list serves every model and every stage of a pipeline. A drawing that fails
     logs the error; training goes on."""
 
     split = "val"
     requires: tuple[str, ...] = ()
 
-    def __init__(self, every_n_epochs: int = 0) -> None:
-        self.every_n_epochs = _check_every("every_n_epochs", every_n_epochs)
+    def __init__(self) -> None:
         self._skip: str | None = None
+        self._checked = False
         self._announced: str | None = None
-        self._drawn_at: int | None = None  # global step of the last figure drawn
 
     def skip_reason(self, trainer, pl_module) -> str | None:
-        """Why this figure does not apply to `pl_module` on this data, or None if it does."""
+        """Why this drawing does not apply to `pl_module` on this data, or None if it does."""
         missing = [r for r in self.requires if not hasattr(pl_module, r)]
         if missing:
             return f"the model has no {', '.join(missing)}"
@@ -220,36 +322,30 @@ class _FigureCallback(pl.Callback):
         return None
 
     def setup(self, trainer, pl_module, stage: str) -> None:
+        # Decided at the first drawing, not here: the module's own setup (after the
+        # callbacks') may still build the network (MLPModule's `hidden_sizes`).
+        self._skip = None
+        self._checked = False
+
+    def _check(self, trainer, pl_module) -> None:
+        self._checked = True
         self._skip = self.skip_reason(trainer, pl_module)
         if self._skip and self._skip != self._announced:
             self._announced = self._skip  # once in the log, not again for the test after fit
             rank_zero_info(f"{type(self).__name__}: not drawn for {type(pl_module).__name__} "
                            f"({self._skip})")
 
-    def on_validation_epoch_end(self, trainer, pl_module) -> None:
-        n = self.every_n_epochs
-        if trainer.sanity_checking or not n or (trainer.current_epoch + 1) % n:
-            return
-        self._draw(trainer, pl_module)
-
-    def on_train_start(self, trainer, pl_module) -> None:
-        self._drawn_at = None  # steps count from 0 again in a new fit (e.g. the next stage)
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        # The last validation epoch may have drawn this very step's figure already (e.g.
-        # epoch 40 with every_n_epochs=20): drawing it again costs a forward pass and a
-        # matplotlib render (~0.2 s) for an identical image.
-        if self._drawn_at != trainer.global_step:
-            self._draw(trainer, pl_module)
-
     def _draw(self, trainer, pl_module) -> None:
+        if not self._checked:
+            self._check(trainer, pl_module)
         writer = tensorboard_writer(trainer)
         if writer is None or self._skip:
             return
         step = trainer.global_step
-        self._drawn_at = step  # also when it fails: not retried for the same step
         with never_fatal(f"{type(self).__name__} at step {step}"):
             x, y = trainer.datamodule.split(self.split)
+            if not x.shape[0]:
+                return
             x = x.to(pl_module.device)
             y = y.to(pl_module.device)
             was_training = pl_module.training
@@ -264,17 +360,43 @@ class _FigureCallback(pl.Callback):
         raise NotImplementedError
 
 
-def _figure(width: float, height: float):
-    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+class _FigureCallback(_SplitCallback):
+    """A figure of the validation split every `every_n_epochs` validation epochs (0: never)
+    and when training ends, unless validation is off (`limit_val_batches` 0)."""
 
-    return Figure(figsize=(width, height), dpi=100)
+    def __init__(self, every_n_epochs: int = 0) -> None:
+        super().__init__()
+        self.every_n_epochs = _check_every("every_n_epochs", every_n_epochs)
+        self._drawn_at: int | None = None  # global step of the last figure drawn
+
+    def skip_reason(self, trainer, pl_module) -> str | None:
+        if trainer.limit_val_batches == 0:
+            return "validation is off (limit_val_batches=0)"
+        return super().skip_reason(trainer, pl_module)
+
+    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+        n = self.every_n_epochs
+        if trainer.sanity_checking or not n or (trainer.current_epoch + 1) % n:
+            return
+        self._drawn_at = trainer.global_step  # also when it fails: not retried for the step
+        self._draw(trainer, pl_module)
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self._drawn_at = None  # steps count from 0 again in a new fit (e.g. the next stage)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        # The last validation epoch may have drawn this very step's figure already (e.g.
+        # epoch 40 with every_n_epochs=20): drawing it again costs a forward pass and a
+        # matplotlib render for an identical image.
+        if self._drawn_at != trainer.global_step:
+            self._drawn_at = trainer.global_step
+            self._draw(trainer, pl_module)
 
 
 class ConfusionMatrixFigure(_FigureCallback):
-    """Confusion matrix of the validation set (torchmetrics), counts in each cell.
-
-    Tag `figures/confusion_matrix`; also scalar `val_confusion/accuracy_from_matrix`.
-    """
+    """Confusion matrix of the validation split (torchmetrics' counts, scikit-learn's
+    display). Tag `figures/confusion_matrix`; also the scalar
+    `diagnostics/confusion_matrix_accuracy` (its diagonal over its sum)."""
 
     requires = ("predict_labels", "n_classes")
 
@@ -287,29 +409,17 @@ class ConfusionMatrixFigure(_FigureCallback):
     def render(self, writer, step, pl_module, x, y) -> None:
         from torchmetrics.functional import confusion_matrix
 
+        from lightning_app.figures import confusion_matrix_figure
+
         pred = pl_module.predict_labels(x)
         k = pl_module.n_classes
         task = "binary" if k == 2 and pl_module.head_kind == "binary" else "multiclass"
         cm = confusion_matrix(pred, y.long(), task=task, num_classes=k).cpu()  # (k, k)
-        fig = _figure(1.2 + 0.45 * k, 1.0 + 0.45 * k)
-        ax = fig.add_subplot()
-        ax.imshow(cm.numpy(), cmap="Blues")
-        # Counts only in the non-zero cells: text layout is most of the drawing time (100
-        # cells of a 10-class matrix took ~0.3 s), and an empty cell reads as 0 at a glance.
-        top = int(cm.max())
-        for i, j in torch.nonzero(cm).tolist():
-            v = int(cm[i, j])
-            color = "white" if v > top / 2 else "black"
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color=color)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_xticks(range(k))
-        ax.set_yticks(range(k))
-        ax.set_title(f"validation confusion matrix (step {step})", fontsize=9)
-        fig.tight_layout()
+        fig = confusion_matrix_figure(cm, f"validation confusion matrix, step {step}")
         writer.add_figure("figures/confusion_matrix", fig, step)
-        writer.add_scalar(
-            "val_confusion/accuracy_from_matrix", float(cm.diag().sum() / cm.sum()), step
+        board.write_scalars(
+            writer, {f"{board.DIAGNOSTICS}/confusion_matrix_accuracy":
+                     float(cm.diag().sum() / cm.sum())}, step
         )
 
 
@@ -335,139 +445,121 @@ class DecisionBoundaryFigure(_FigureCallback):
         return None if d == 2 else f"it needs 2-D inputs, the data has {d} features"
 
     def render(self, writer, step, pl_module, x, y) -> None:
+        from lightning_app.figures import decision_boundary_figure
+
         lo = x.min(dim=0).values - 0.5
         hi = x.max(dim=0).values + 0.5
         r = self.resolution
         g0 = torch.linspace(float(lo[0]), float(hi[0]), r, dtype=x.dtype, device=x.device)
         g1 = torch.linspace(float(lo[1]), float(hi[1]), r, dtype=x.dtype, device=x.device)
-        grid = torch.cartesian_prod(g0, g1)  # (r*r, 2), first coordinate slowest
-        scores = pl_module.class_scores(grid)  # (r*r, k)
-        k = scores.shape[1]
-        fig = _figure(4.2, 3.6)
-        ax = fig.add_subplot()
-        extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
-        pts = x.cpu().numpy()
-        if k == 2:
-            score = scores[:, 1].reshape(r, r).T.cpu()  # (r, r): rows = y
-            im = ax.imshow(score.numpy(), origin="lower", extent=extent, cmap="RdBu_r",
-                           vmin=0.0, vmax=1.0, aspect="auto")
-            ax.contour(g0.cpu().numpy(), g1.cpu().numpy(), score.numpy(), levels=[0.5],
-                       colors="k", linewidths=1.0)
-            ax.scatter(pts[:, 0], pts[:, 1], c=y.cpu().numpy(), cmap="RdBu_r", s=8,
-                       edgecolors="k", linewidths=0.3)
-            fig.colorbar(im, ax=ax, label="P(class 1)")
-        else:  # the predicted class of each point: k regions
-            pred = scores.argmax(dim=1).reshape(r, r).T.cpu()
-            im = ax.imshow(pred.numpy(), origin="lower", extent=extent, cmap="tab10",
-                           vmin=-0.5, vmax=9.5, aspect="auto", alpha=0.6)
-            ax.scatter(pts[:, 0], pts[:, 1], c=y.cpu().numpy(), cmap="tab10", vmin=-0.5,
-                       vmax=9.5, s=8, edgecolors="k", linewidths=0.3)
-            fig.colorbar(im, ax=ax, label="predicted class")
-        ax.set_title(f"decision boundary (step {step})", fontsize=9)
-        fig.tight_layout()
+        scores = pl_module.class_scores(torch.cartesian_prod(g0, g1))  # (r*r, k)
+        fig = decision_boundary_figure(g0, g1, scores, x, y, f"decision boundary, step {step}")
         writer.add_figure("figures/decision_boundary", fig, step)
 
 
-def _image_shape(d: int, shape) -> tuple[int, int] | None:
-    if shape is not None:
-        return tuple(shape)
-    side = math.isqrt(d)
-    return (side, side) if side * side == d else None
-
-
 class ReconstructionFigure(_FigureCallback):
-    """Inputs (top row) and their reconstructions (bottom row) for the first `n_images`
-    validation samples, drawn as images of `image_shape` (default: square). Tag
-    `figures/reconstructions`; also `images/reconstructions` as a raw image grid."""
+    """The first `n_images` validation samples against their reconstructions, drawn as
+    images of `image_shape` (default: square) or, for vectors, as two blocks of rows. Tag
+    `figures/reconstructions`; the same pixels, enlarged, as `images/reconstructions`."""
 
     requires = ("reconstruction_pair",)
 
     def __init__(self, every_n_epochs: int = 0, n_images: int = 8, image_shape=None) -> None:
         super().__init__(every_n_epochs)
-        self.n_images = n_images
+        self.n_images = check_count("n_images", n_images)
         self.image_shape = image_shape
 
     def render(self, writer, step, pl_module, x, y) -> None:
+        from lightning_app.figures import (
+            image_shape,
+            reconstruction_figure,
+            reconstruction_image,
+        )
+
         # What the module reconstructs: the input, or (a pretraining stage) the codes below.
         x, x_hat = pl_module.reconstruction_pair(x[: self.n_images])
-        if pl_module.output_in_unit_interval:
+        unit = bool(pl_module.output_in_unit_interval)
+        if unit:
             x_hat = x_hat.clamp(0, 1)
-        shape = _image_shape(x.shape[1], self.image_shape)
-        n = x.shape[0]
-        if shape is None:
-            # Not an image: draw each vector as a 1-pixel-high strip.
-            shape = (1, x.shape[1])
-        imgs = torch.cat([x, x_hat]).reshape(2 * n, 1, *shape).float().cpu()  # (2n, 1, H, W)
-        fig = _figure(1.0 * n, 2.4 if shape[0] > 1 else 1.2)
-        for row, (label, batch) in enumerate((("input", imgs[:n]), ("reconstruction", imgs[n:]))):
-            for i in range(n):
-                ax = fig.add_subplot(2, n, row * n + i + 1)
-                ax.imshow(batch[i, 0].numpy(), cmap="gray", vmin=0.0, vmax=1.0, aspect="auto")
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if i == 0:
-                    ax.set_ylabel(label, fontsize=7)
-        fig.suptitle(f"inputs and reconstructions (step {step})", fontsize=9)
+        shape = image_shape(x.shape[1], self.image_shape)
+        if shape is not None and shape[0] * shape[1] != x.shape[1]:
+            shape = None  # a stage reconstructs codes, not the images the shape is for
+        fig = reconstruction_figure(x, x_hat, shape,
+                                    f"inputs and reconstructions, step {step}", unit)
         writer.add_figure("figures/reconstructions", fig, step)
-        lo, hi = imgs.min(), imgs.max()
-        writer.add_images("images/reconstructions", (imgs - lo) / (hi - lo + 1e-12), step)
+        writer.add_image("images/reconstructions", reconstruction_image(x, x_hat, shape), step)
 
 
 class CodeTableFigure(_FigureCallback):
     """The hidden code of every input (the 8-3-8 encoder's table of 003): activations and
     their rounding to 0/1, as a figure (`figures/hidden_codes`) and as 003's text table
-    (`torchref.autoencoders.code_table`, tag `text/hidden_codes`); scalar
-    `codes/distinct_rounded` counts the distinct rounded codes."""
+    (`torchref.autoencoders.code_table`, tag `text/hidden_codes`); the scalar
+    `diagnostics/distinct_codes` counts the distinct rounded codes."""
 
     requires = ("reconstruction_pair", "encode")
 
     def render(self, writer, step, pl_module, x, y) -> None:
+        from lightning_app.figures import code_table_figure
         from torchref.autoencoders import code_table, rounded_codes
 
         x_in, x_hat = pl_module.reconstruction_pair(x)
         h = pl_module.encode(x).float().cpu()  # (N, k)
         bits = rounded_codes(h)
-        n, k = h.shape
+        n = h.shape[0]
         distinct = int(torch.unique(bits, dim=0).shape[0])
-        writer.add_scalar("codes/distinct_rounded", float(distinct), step)
+        board.write_scalars(writer, {f"{board.DIAGNOSTICS}/distinct_codes": distinct}, step)
         table = code_table(x_in.cpu(), h, x_hat.cpu())
         # Indented: a code block in TensorBoard's markdown, so the columns stay aligned.
         writer.add_text("text/hidden_codes", "\n".join("    " + r for r in table.splitlines()),
                         step)
-        fig = _figure(1.4 + 0.7 * k, 0.8 + 0.35 * n)
-        ax = fig.add_subplot()
-        ax.imshow(h.numpy(), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-        for i in range(n):
-            for j in range(k):
-                ax.text(j, i, f"{h[i, j]:.2f}\n({int(bits[i, j])})", ha="center", va="center",
-                        fontsize=6, color="white" if h[i, j] < 0.5 else "black")
-        ax.set_xticks(range(k), [f"h{j + 1}" for j in range(k)])
-        ax.set_yticks(range(n), [str(i + 1) for i in range(n)])
-        ax.set_ylabel("input")
-        ax.set_title(f"hidden codes: {distinct} distinct of {n} (step {step})", fontsize=9)
-        fig.tight_layout()
+        fig = code_table_figure(h, bits, f"hidden codes: {distinct} distinct of {n}, step {step}")
         writer.add_figure("figures/hidden_codes", fig, step)
+
+
+class EmbeddingProjector(_SplitCallback):
+    """The learned representation of the test split in TensorBoard's projector, written when
+    the test split is evaluated (the test after fit, or `test`): the module's `embedding`
+    (an MLP's last hidden layer, an autoencoder's code) of at most `max_points` rows, with
+    the labels as metadata and, for image data, a sprite of the inputs (`image_shape`,
+    default square). One projector entry per run, named after the representation."""
+
+    split = "test"
+    requires = ("embedding",)
+
+    def __init__(self, max_points: int = 2000, image_shape=None) -> None:
+        super().__init__()
+        self.max_points = check_count("max_points", max_points)
+        self.image_shape = image_shape
+
+    def on_test_end(self, trainer, pl_module) -> None:
+        self._draw(trainer, pl_module)
+
+    def render(self, writer, step, pl_module, x, y) -> None:
+        from lightning_app.figures import sprite_images
+
+        x, y = x[: self.max_points], y[: self.max_points]
+        codes = pl_module.embedding(x).float().cpu()
+        tag = str(getattr(pl_module, "embedding_name", "embedding"))
+        labels = y.cpu().tolist() if y.ndim == 1 else None
+        # A second evaluation of the same step replaces the first (torch prints a warning
+        # and keeps both otherwise).
+        shutil.rmtree(Path(writer.get_logdir()) / f"{step:05d}" / tag, ignore_errors=True)
+        writer.add_embedding(codes, metadata=labels, label_img=sprite_images(x, self.image_shape),
+                             global_step=step, tag=tag)
+        writer.flush()
 
 
 def draw_stage_summary(writer, results: dict[str, dict[str, float]], step: int) -> None:
     """The stacked pipeline at a glance: each stage's final validation loss, and the
     accuracy of the head alone against the fine-tuned network (`figures/stages`), plus the
     same numbers as a markdown table (`text/stages`)."""
+    from lightning_app.figures import stage_summary_figure
+
+    val_loss, val_acc = board.loss_tag("val"), board.metric_tag("acc", "val")
     names = list(results)
-    losses = [results[n].get("val_loss", float("nan")) for n in names]
-    accs = {n: results[n]["val_acc"] for n in names if "val_acc" in results[n]}
-    fig = _figure(3.0 + 1.2 * len(names), 3.2)
-    ax = fig.add_subplot(1, 2, 1)
-    ax.bar(range(len(names)), losses, color="tab:blue")
-    ax.set_xticks(range(len(names)), names, rotation=30, fontsize=7)
-    ax.set_title("final validation loss per stage", fontsize=9)
-    ax2 = fig.add_subplot(1, 2, 2)
-    ax2.bar(range(len(accs)), list(accs.values()), color="tab:green")
-    ax2.set_xticks(range(len(accs)), list(accs), fontsize=7)
-    ax2.set_ylim(0, 1)
-    ax2.set_title("validation accuracy", fontsize=9)
-    fig.tight_layout()
-    writer.add_figure("figures/stages", fig, step)
+    losses = [results[n].get(val_loss, float("nan")) for n in names]
+    accs = {n: results[n][val_acc] for n in names if val_acc in results[n]}
+    writer.add_figure("figures/stages", stage_summary_figure(names, losses, accs), step)
     rows = ["| stage | val loss | val acc |", "|---|---|---|"]
     for n, loss in zip(names, losses, strict=True):
         acc = f"{accs[n]:.4f}" if n in accs else "-"

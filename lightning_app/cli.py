@@ -64,14 +64,14 @@ from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from lightning_app import runs
+from lightning_app import board, runs
 from lightning_app.callbacks import FiniteLossGuard, NonFiniteLossError
 from lightning_app.checkpointing import ExactResume, RunCheckpoint
 from lightning_app.checks import InputError
 from lightning_app.data import compute_dtype
 from lightning_app.failures import as_input_error, input_error_line, parse_error_line
 from lightning_app.predictions import write_predictions
-from lightning_app.progress import AppProgressBar, metric_value
+from lightning_app.progress import AppProgressBar
 from lightning_app.twin import add_twin_argument, attach_twin, check_twin
 
 
@@ -103,7 +103,7 @@ SUBCOMMANDS = ("fit", "validate", "test", "predict")
 TRIGGERS = ("every_n_train_steps", "every_n_epochs", "train_time_interval")
 EXIT_INPUT, EXIT_NAN, EXIT_INTERRUPT = 2, 1, 130
 # What `--test_weights best` ranks checkpoints by when `--checkpoint.monitor` is not given.
-BEST_MONITOR = "val_loss"
+BEST_MONITOR = board.loss_tag("val")
 # A process whose launcher (torchrun, SLURM's srun, Lightning's own) gave it a nonzero one of
 # these is not rank 0, which alone creates the run's folder.
 _RANK_VARIABLES = ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID")
@@ -229,7 +229,9 @@ class AppCLI(LightningCLI):
             "core); 1 is fastest for small MLPs and on a busy machine",
         )
         parser.set_defaults(
-            {"trainer.plugins": [{"class_path": "lightning_app.checkpointing.AtomicCheckpointIO"}]}
+            {"trainer.plugins": [{"class_path": "lightning_app.checkpointing.AtomicCheckpointIO"}],
+             # Lightning's no-op profiler without its per-hook cost (lightning_app.profiler).
+             "trainer.profiler": {"class_path": "lightning_app.profiler.QuietProfiler"}}
         )
         add_twin_argument(parser)
 
@@ -801,16 +803,7 @@ def _has_test_data(datamodule) -> bool:
 
 
 def _metric_line(trainer) -> str:
-    metrics = trainer.callback_metrics
-    parts = []
-    for stage, name in (("test", "acc"), ("test", "mse"), ("test", "loss"), ("val", "acc"),
-                        ("val", "loss")):
-        value = metric_value(metrics, stage, name)
-        if value is not None:
-            parts.append(f"{stage} {name}: {value:.4f}")
-            if stage == "test" and name != "loss":
-                break
-    return "final " + ", ".join(parts) if parts else ""
+    return board.final_metrics_line(trainer.callback_metrics)
 
 
 def _tensorboard_lines(trainer) -> list[str]:

@@ -21,10 +21,14 @@ and applies them to every input it is given: training, validation, test, predict
 The data stay raw; a model restored from a checkpoint standardizes new data as it did in
 training.
 
-Logging (TensorBoard through Lightning's logger): `train_loss` (epoch mean),
-`train_loss_step` (every `log_every_n_steps` steps), `val_loss`, `test_loss`, the accuracy
-(or MSE) of each stage computed per epoch with torchmetrics (updated per batch, no sync per
-step), and `hp_metric`, the final test metric, shown beside the hyper-parameters.
+Logging (TensorBoard through Lightning's logger; the names are `lightning_app.board`'s):
+`Loss/train` (epoch mean), `Loss/train_step` (every `log_every_n_steps` steps), `Loss/val`,
+`Loss/test`, the accuracy (`Accuracy/...`) or MSE (`MSE/...`) of each stage computed per
+epoch with torchmetrics (updated per batch, no sync per step) and the best validation value
+so far (`.../val_best`). Each fit writes the HPARAMS session (the model's and the data's
+hyper-parameters; final test metric, best validation metric, final training loss) and the
+custom-scalars layout. Histograms and gradient norms name the parameters as the notes'
+layers (`logged_parameters`).
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
 import torchmetrics
+from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
+from lightning_app import board
 from lightning_app.callbacks import draw_stage_summary, never_fatal, tensorboard_writer
 from lightning_app.checks import InputError, check_count
 from scratch.validation import Interval, check_choice, check_interval, check_layer_sizes
@@ -65,6 +71,9 @@ _INTERVALS = ("epoch", "step")
 # The lead switches these to scratch.validation's named ranges (LEARNING_RATE, PENALTY, ...).
 _LR = Interval(0, math.inf, "left")  # lr = 0 is a valid (frozen) run; inf is refused
 _NONNEGATIVE = Interval(0, math.inf, "left")
+_TRAIN_LOSS, _VAL_LOSS, _TEST_LOSS = (board.loss_tag(s) for s in ("train", "val", "test"))
+_TRAIN_STEP = board.loss_tag("train_step")
+_BEST_VAL_KEY = "app_best_val_metric"  # in the checkpoint: the best validation value so far
 
 
 def _args(name: str, value, reserved: tuple[str, ...], owner: str) -> dict:
@@ -144,17 +153,19 @@ class AppModule(pl.LightningModule):
     Subclasses take their own keyword-only arguments and `**optim` (the `OptimizerSpec`
     fields, passed on here), set `self.net` (the torchref module), optionally torchmetrics
     objects `self.train_metric`, `self.val_metric`, `self.test_metric` (computed and logged
-    once per epoch as f"{stage}_{metric_name}"), and implement `_step(batch, stage)`
+    once per epoch as `board.metric_tag(metric_name, stage)`), and implement `_step(batch, stage)`
     returning the loss after updating the stage's metric, and `check_data(datamodule)`.
 
     The hyper-parameters saved (checkpoint, TensorBoard's HPARAMS) are every argument of the
     subclass chain, the six of the spec included, defaults too.
     """
 
-    # The name of the per-epoch metric each stage logs (f"{stage}_{metric_name}").
+    # The per-epoch metric each stage logs: "acc" or "mse" (`board.metric_tag`).
     metric_name = "acc"
-    # The final metric shown as `hp_metric`: True if larger is better.
+    # True if a larger metric is better (the best validation value so far).
     higher_is_better = True
+    # What `embedding` returns, named in the projector.
+    embedding_name = "embedding"
     # __init__ arguments that are not hyper-parameters (modules handed to a stage).
     _not_hparams: tuple[str, ...] = ()
 
@@ -176,6 +187,7 @@ class AppModule(pl.LightningModule):
             scheduler_args=scheduler_args, scheduler_interval=scheduler_interval,
         )
         self._train_loss: dict = {"sum": None, "n": 0}
+        self._best_val: float | None = None
         # The training split's statistics if the data are standardized, else empty buffers
         # (`fit_to_data`); part of the state_dict, so every checkpoint carries them.
         self.input_scaler = Standardize()
@@ -193,12 +205,17 @@ class AppModule(pl.LightningModule):
         else:
             super().__setattr__(name, value)
 
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint[_BEST_VAL_KEY] = self._best_val
+
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         """The checkpoint's standardization (its buffers take the saved shapes; a checkpoint
         written before standardization existed has none). Resuming with other optimizer
         settings (the CLI asks for --allow_model_changes): the weights are the checkpoint's,
         the optimizer and schedule start fresh from the new settings (the saved state of
-        another optimizer or learning rate does not apply)."""
+        another optimizer or learning rate does not apply). The best validation value so far
+        continues from the checkpoint's."""
+        self._best_val = checkpoint.get(_BEST_VAL_KEY)
         state = checkpoint.get("state_dict")
         if state is not None:
             self._take_saved_statistics(state)
@@ -305,18 +322,18 @@ class AppModule(pl.LightningModule):
         acc["n"] += n
         every = self.trainer.log_every_n_steps if self._trainer is not None else 0
         if every and self.global_step % every == 0 and self.loggers:
-            value = {"train_loss_step": float(detached)}
+            value = {_TRAIN_STEP: float(detached)}
             for logger in self.loggers:
                 logger.log_metrics(value, step=self.global_step)
         return loss
 
     def validation_step(self, batch, batch_idx):
         loss = self._step(batch, "val")
-        self.log("val_loss", loss, on_epoch=True, batch_size=batch[0].shape[0], sync_dist=True)
+        self.log(_VAL_LOSS, loss, on_epoch=True, batch_size=batch[0].shape[0], sync_dist=True)
 
     def test_step(self, batch, batch_idx):
         loss = self._step(batch, "test")
-        self.log("test_loss", loss, on_epoch=True, batch_size=batch[0].shape[0], sync_dist=True)
+        self.log(_TEST_LOSS, loss, on_epoch=True, batch_size=batch[0].shape[0], sync_dist=True)
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         raise NotImplementedError
@@ -328,7 +345,7 @@ class AppModule(pl.LightningModule):
             return None
         value = metric.compute()
         metric.reset()
-        self.log(f"{stage}_{self.metric_name}", value)
+        self.log(board.metric_tag(self.metric_name, stage), value)
         return value
 
     def on_train_epoch_start(self) -> None:
@@ -337,19 +354,58 @@ class AppModule(pl.LightningModule):
     def on_train_epoch_end(self) -> None:
         acc = self._train_loss
         if acc["n"]:
-            self.log("train_loss", acc["sum"] / acc["n"], sync_dist=True)
+            self.log(_TRAIN_LOSS, acc["sum"] / acc["n"], sync_dist=True)
         self._log_metric("train")
 
     def on_validation_epoch_end(self) -> None:
-        self._log_metric("val")
+        value = self._log_metric("val")
+        if value is None or self.trainer.sanity_checking:
+            return
+        value = float(value)
+        best = self._best_val
+        if best is None or (value > best if self.higher_is_better else value < best):
+            self._best_val = best = value
+        self.log(board.metric_tag(self.metric_name, board.BEST), best)
 
     def on_test_epoch_end(self) -> None:
-        value = self._log_metric("test")
-        if value is None:
-            value = self.trainer.callback_metrics.get("test_loss")
-        if value is not None:
-            # TensorBoard shows hp_metric beside the hyper-parameters (HPARAMS tab).
-            self.log("hp_metric", value)
+        self._log_metric("test")
+
+    # -- TensorBoard: the run's HPARAMS session and layout, the parameters' names
+    def metric_names(self) -> tuple[str, ...]:
+        """The metrics this run logs ("acc", "mse"); the first is the one it is tested on."""
+        return (self.metric_name,)
+
+    def tensorboard_hparams(self) -> dict:
+        """The HPARAMS columns: the model's and the data's hyper-parameters and class names."""
+        params = {"model": type(self).__name__, **self.hparams_initial}
+        dm = self.trainer.datamodule if self._trainer is not None else None
+        if dm is not None and getattr(dm, "_log_hyperparams", False):
+            params = {**params, "data": type(dm).__name__, **dm.hparams_initial}
+        return params
+
+    def logged_parameters(self) -> dict[str, nn.Parameter]:
+        """What this run trains, under the notes' layer names (`board.notes_parameter_names`
+        of `self.net`): histograms and gradient norms show these."""
+        trained = {id(p) for p in self.trainable_parameters()}
+        return {name: p for name, p in board.notes_parameter_names(self.net).items()
+                if id(p) in trained}
+
+    def _no_placeholder_hp_metric(self) -> None:
+        # Lightning's TensorBoardLogger logs `hp_metric = -1` when the hyper-parameters are
+        # logged without metrics (`default_hp_metric`); the app writes its own HPARAMS
+        # session with real metrics (`on_fit_start`), so no placeholder row.
+        for logger in self.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                logger._default_hp_metric = False
+
+    def on_fit_start(self) -> None:
+        writer = tensorboard_writer(self.trainer)
+        if writer is None:
+            return
+        with never_fatal("the HPARAMS session and the custom-scalars layout"):
+            names = self.metric_names()
+            board.write_run_header(writer, self.tensorboard_hparams(),
+                                   board.hparams_metrics(names), board.custom_scalars_layout(names))
 
     # -- does the model fit the data? Called by the CLI before any run and again in setup.
     sizes_argument = "layer_sizes"  # the argument that sets the widths, named in errors
@@ -368,6 +424,7 @@ class AppModule(pl.LightningModule):
         self._check_targets(dm)
 
     def setup(self, stage: str) -> None:
+        self._no_placeholder_hp_metric()
         trainer = self._trainer  # None outside a Trainer (`.trainer` would raise)
         dm = trainer.datamodule if trainer is not None else None
         if dm is None or not hasattr(dm, "split"):
@@ -561,6 +618,13 @@ class MLPModule(AppModule):
         """Predicted class per row (N,)."""
         return self.class_scores(x).argmax(dim=1)
 
+    embedding_name = "last_hidden_layer"
+
+    def embedding(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's output (N, h_last): the representation the output layer
+        separates (B7), shown in TensorBoard's projector."""
+        return self.net.net[:-1](self._inputs(x))
+
     def predict_step(self, batch, batch_idx):
         """{"output": (N, k)} for regression, else {"class": (N,), "probabilities": (N, C)}."""
         x = batch[0]
@@ -607,9 +671,9 @@ class EnsembleModule(AppModule):
 
     Training minimizes the sum of the members' own losses on the same batches, so each member
     gets exactly the gradient it would get alone (the optimizer's update is per parameter):
-    one run trains M independent networks. Logged: `train_loss` (that sum), `val_loss` and
-    `test_loss` (cross-entropy of the averaged probabilities), `val_member_loss` (the members'
-    mean loss; never below `val_loss` for cross-entropy, by convexity), accuracies.
+    one run trains M independent networks. Logged: `Loss/train` (that sum), `Loss/val` and
+    `Loss/test` (cross-entropy of the averaged probabilities), `Loss/val_members` (the
+    members' mean loss; never below `Loss/val` for cross-entropy, by convexity), accuracies.
     """
 
     sizes_argument = "members"
@@ -687,7 +751,7 @@ class EnsembleModule(AppModule):
             return total
         p = self.net(x)
         n = x.shape[0]
-        self.log(f"{stage}_member_loss", total / len(member_losses), on_epoch=True,
+        self.log(board.loss_tag(f"{stage}_members"), total / len(member_losses), on_epoch=True,
                  batch_size=n, sync_dist=True)
         getattr(self, f"{stage}_metric").update(
             p[:, 0] if self.head_kind == "binary" else p, y
@@ -707,8 +771,8 @@ class AutoencoderModule(AppModule):
     I2: `sparsity` "kl" or "l1" with `rho`, `beta`), dropout on the code (I3:
     `hidden_dropout`, `dropout_kind`). The target is the input; labels are ignored.
 
-    Logged per epoch: `{stage}_loss` (reconstruction + sparsity), `{stage}_mse` (torchmetrics
-    MSE of x^ against x), and `val_sparsity` (the penalty alone). After fit the CLI prints
+    Logged per epoch: `Loss/{stage}` (reconstruction + sparsity), `MSE/{stage}` (torchmetrics
+    MSE of x^ against x), and `Loss/val_sparsity` (the penalty alone). After fit the CLI prints
     `report()`: whether every input is reconstructed, how many rounded codes are distinct
     and, for at most 16 inputs (the 8-3-8 encoder), 003's code table.
     """
@@ -764,6 +828,9 @@ class AutoencoderModule(AppModule):
         """The code h (N, n_code), without dropout."""
         return self.net.encode(self._inputs(x))
 
+    embedding_name = "code"
+    embedding = encode  # the projector shows the code (I1, I5)
+
     def reconstruction_pair(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(what is reconstructed, its reconstruction), for the figures."""
         x = self._inputs(x)
@@ -774,7 +841,7 @@ class AutoencoderModule(AppModule):
         terms = self.net.loss_terms(x)
         getattr(self, f"{stage}_metric").update(terms["x_hat"].detach(), x)
         if stage != "train" and self.net.sparsity is not None:
-            self.log(f"{stage}_sparsity", terms["sparsity"], on_epoch=True,
+            self.log(board.loss_tag(f"{stage}_sparsity"), terms["sparsity"], on_epoch=True,
                      batch_size=x.shape[0], sync_dist=True)
         return terms["loss"]
 
@@ -829,11 +896,24 @@ class _Stage(AppModule):
     def __init__(self, owner: StackedAutoencoderModule, frozen: list[nn.Module]) -> None:
         super().__init__(**owner.optim.as_kwargs())
         self.frozen = nn.ModuleList(frozen)
+        self.stage_name = ""  # set by `StackedAutoencoderModule.stages`
+        self._owner_class = type(owner).__name__
+        self._owner_hparams = dict(owner.hparams_initial)
+        self._owner_metrics = owner.metric_names()
 
     def setup(self, stage: str) -> None:
         """The owner checked the data; a stage's own input is the frozen encoders' code.
         Frozen here, before Lightning's model summary counts them (on_fit_start is after)."""
+        self._no_placeholder_hp_metric()
         self.frozen.requires_grad_(False)
+
+    def metric_names(self) -> tuple[str, ...]:
+        return self._owner_metrics  # every stage's HPARAMS session has the same columns
+
+    def tensorboard_hparams(self) -> dict:
+        """The pipeline's hyper-parameters and this stage's name (one HPARAMS row each)."""
+        return {**super().tensorboard_hparams(), **self._owner_hparams,
+                "model": self._owner_class, "stage": self.stage_name}
 
     def teardown(self, stage: str) -> None:
         self.frozen.requires_grad_(True)  # the owner trains them again in a later stage
@@ -886,12 +966,18 @@ class _HeadStage(_Stage):
         super().__init__(owner, [getattr(owner.net, f"encoder{i + 1}")
                                  for i in range(owner.n_encoders)])
         self.head = owner.net.head
+        # The head's parameters under their names in the whole network (`head.layer3.*`).
+        self._names = board.notes_parameter_names(owner.net)
         self.n_classes, self.head_kind = owner.n_classes, "multiclass"
         self.train_metric = owner.make_accuracy()
         self.val_metric = owner.make_accuracy()
 
     def trainable_parameters(self):
         return self.head.parameters()
+
+    def logged_parameters(self) -> dict[str, nn.Parameter]:
+        trained = {id(p) for p in self.trainable_parameters()}
+        return {name: p for name, p in self._names.items() if id(p) in trained}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -1003,8 +1089,22 @@ class StackedAutoencoderModule(AppModule):
             out.append((f"pretrain_{i + 1}", _PretrainStage(self, frozen, a),
                         self.epochs["pretrain"]))
         out.append(("head", _HeadStage(self), self.epochs["head"]))
+        for name, stage, _ in out:
+            stage.stage_name = name
         out.append(("finetune", self, self.epochs["finetune"]))
         return out
+
+    def metric_names(self) -> tuple[str, ...]:
+        return ("acc", "mse")  # the pipeline is tested on accuracy; pretraining has MSE
+
+    def tensorboard_hparams(self) -> dict:
+        return {**super().tensorboard_hparams(), "stage": "finetune"}
+
+    embedding_name = "top_code"
+
+    def embedding(self, x: torch.Tensor) -> torch.Tensor:
+        """The code of the top encoder (N, sizes[-1]) of the fine-tuned network."""
+        return self.net[:-1](x)
 
     def on_stage_end(self, name: str, trainer: pl.Trainer) -> None:
         """Record the stage's final metrics; after the last pretraining stage, copy the
@@ -1047,6 +1147,6 @@ class StackedAutoencoderModule(AppModule):
         rows = []
         for name, metrics in self.stage_results.items():
             shown = ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())
-                              if k.startswith(("val_", "train_loss")))
+                              if k.endswith(("/val", "/train")))
             rows.append(f"  {name}: {shown}")
         return "stages:\n" + "\n".join(rows) if rows else ""

@@ -99,7 +99,7 @@ def test_every_shipped_callback_serves_every_head(head, tmp_path, rng, caplog):
     tags = _tags(tmp_path)
     assert any(t.startswith("weights/") for t in tags["histograms"])
     assert any(t.startswith("gradients/") for t in tags["histograms"])
-    assert "grad_2.0_norm_total" in tags["scalars"]
+    assert "diagnostics/grad_norm/total" in tags["scalars"]
     for callback, (tag, heads) in FIGURES.items():
         skipped = [r.getMessage() for r in caplog.records
                    if r.getMessage().startswith(f"{callback.__name__}: not drawn")]

@@ -66,7 +66,7 @@ def test_regression_head_learns_a_linear_target(tmp_path, rng):
     trainer = _trainer(max_epochs=30)
     dm = NpzDataModule(str(tmp_path / "lin.npz"), batch_size=32)
     trainer.fit(model, datamodule=dm)
-    mse = trainer.test(model, datamodule=dm, verbose=False)[0]["test_mse"]
+    mse = trainer.test(model, datamodule=dm, verbose=False)[0]["MSE/test"]
     # Against predicting the mean (MSE = var(y), about 6.5): at least 50 times better.
     assert mse < float(np.var(y)) / 50
 
@@ -79,7 +79,7 @@ def test_binary_head_separates_xor_with_one_hidden_layer():
                        test_fraction=0.2, seed=0)
     trainer = _trainer(max_epochs=60, check_val_every_n_epoch=20)
     trainer.fit(model, datamodule=dm)
-    assert trainer.test(model, datamodule=dm, verbose=False)[0]["test_acc"] == 1.0
+    assert trainer.test(model, datamodule=dm, verbose=False)[0]["Accuracy/test"] == 1.0
 
 
 # ---- H1: early stopping when the validation loss turns up --------------------------------------
@@ -90,10 +90,10 @@ def test_early_stopping_stops_patience_epochs_after_the_validation_minimum(tmp_p
     # Random labels: the network can only memorize, so the validation loss turns up early.
     np.savez(tmp_path / "noise.npz", x=rng.normal(size=(240, 20)), y=rng.integers(0, 4, 240))
     model = MLPModule(layer_sizes=(20, 128, 4), lr=0.01)
-    history = History("val_loss")
+    history = History("Loss/val")
     patience = 3
     trainer = _trainer(max_epochs=60, callbacks=[
-        history, EarlyStopping(monitor="val_loss", patience=patience, mode="min"),
+        history, EarlyStopping(monitor="Loss/val", patience=patience, mode="min"),
     ])
     trainer.fit(model, datamodule=NpzDataModule(str(tmp_path / "noise.npz"), batch_size=32,
                                                 val_fraction=0.25, test_fraction=0.0))
@@ -117,11 +117,11 @@ def test_ensemble_members_train_exactly_as_alone_and_the_average_beats_them():
         single = MLPModule(layer_sizes=member.layer_sizes, optimizer="sgd", lr=0.1).double()
         single.net.load_state_dict(member.state_dict())
         alone.append(single)
-    history = History("val_member_loss")
+    history = History("Loss/val_members")
     trainer = _trainer(precision="64-true", max_epochs=2, limit_train_batches=8,
                        callbacks=[history])
     trainer.fit(ens, datamodule=DigitsDataModule(batch_size=32, seed=2))
-    ens_val_loss = float(trainer.callback_metrics["val_loss"])
+    ens_val_loss = float(trainer.callback_metrics["Loss/val"])
     for single in alone:
         _trainer(precision="64-true", max_epochs=2, limit_train_batches=8,
                  limit_val_batches=0).fit(
@@ -132,7 +132,7 @@ def test_ensemble_members_train_exactly_as_alone_and_the_average_beats_them():
             assert_close(a, b, **F64)
     # Cross-entropy of averaged probabilities <= the members' mean cross-entropy (convexity).
     assert ens_val_loss <= history.values[-1]
-    assert float(trainer.callback_metrics["val_acc"]) > 0.3  # 16 steps: far above chance (0.1)
+    assert float(trainer.callback_metrics["Accuracy/val"]) > 0.3  # 16 steps: far above chance (0.1)
 
 
 # ---- I1-I3, C9: autoencoder runs equal torchref's training loop --------------------------------
