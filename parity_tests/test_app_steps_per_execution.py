@@ -1,0 +1,170 @@
+"""`steps_per_execution` k > 1 (k optimizer steps per Lightning step) trains bitwise as k = 1:
+the same weights and optimizer state for every kind of state (SGD, momentum, Adam, dropout's
+random masks, batch norm's statistics, step- and epoch-interval schedules), with a k that
+divides the epoch's batches and one that does not; the same TensorBoard scalars at the same
+steps; a run stopped inside a chunk (max_steps) and resumed ends where an uninterrupted run
+does; settings that need one optimizer step per Lightning step refuse k > 1 in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from lightning_app.execution import AUTO_STEPS
+from lightning_app.loader import TensorBatchLoader
+from parity_tests.app_support import digits_config, run_cli, run_cli_failing
+
+# Digits (1293 training samples) in batches of 64: 21 batches per epoch, 2 epochs = 42 steps.
+# k = 3 divides 21, k = 4 does not (the last chunk of each epoch holds one batch).
+EPOCHS, STEPS_PER_EPOCH = 2, 21
+
+CASES = {
+    "sgd": {"optimizer": "sgd", "lr": 0.1, "scheduler": None},
+    "momentum_step_schedule": {
+        "optimizer": "momentum", "lr": 0.05, "scheduler": "step",
+        "scheduler_args": {"step_size": 10, "gamma": 0.5}, "scheduler_interval": "step"},
+    "adam_dropout_batchnorm_epoch_schedule": {
+        "optimizer": "adam", "lr": 0.01, "dropout": 0.3, "batch_norm": True},
+}
+
+
+def _fit(tmp_path: Path, name: str, k: int | str, model: dict, *extra: str,
+         **trainer) -> Path:
+    save_dir = tmp_path / name
+    cfg = tmp_path / f"{name}.yaml"
+    cfg.write_text(digits_config(
+        save_dir, "run", seed=7, log_every_n_steps=4, max_epochs=EPOCHS,
+        model={"layer_sizes": [64, 32, 10], **model}, checkpoint={}, **trainer))
+    run_cli(["fit", "--config", str(cfg),
+             "--data.init_args.steps_per_execution", str(k), *extra])
+    return save_dir / "run" / "version_0"
+
+
+def _checkpoint(run: Path) -> dict:
+    return torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+
+
+def _assert_same_state(got: dict, expected: dict) -> None:
+    assert got["global_step"] == expected["global_step"]
+    assert got["state_dict"].keys() == expected["state_dict"].keys()
+    for key, value in expected["state_dict"].items():
+        assert torch.equal(got["state_dict"][key], value), f"{key} differs"
+    opt_got, opt_exp = got["optimizer_states"][0], expected["optimizer_states"][0]
+    assert opt_got["state"].keys() == opt_exp["state"].keys()
+    for i, state in opt_exp["state"].items():
+        for name, value in state.items():
+            assert torch.equal(torch.as_tensor(opt_got["state"][i][name]),
+                               torch.as_tensor(value)), f"optimizer state {i}.{name} differs"
+    assert got["lr_schedulers"] == expected["lr_schedulers"]
+
+
+def _scalars(run: Path) -> dict[str, list[tuple[int, float]]]:
+    ea = EventAccumulator(str(run), size_guidance={"scalars": 0})
+    ea.Reload()
+    return {tag: [(e.step, e.value) for e in ea.Scalars(tag)] for tag in ea.Tags()["scalars"]}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("k", [3, 4])
+def test_k_steps_per_lightning_step_give_bitwise_the_weights_and_logs_of_k_1(tmp_path, case, k):
+    model = CASES[case]
+    reference = _fit(tmp_path, "k1", 1, model)
+    chunked = _fit(tmp_path, f"k{k}", k, model)
+    expected, got = _checkpoint(reference), _checkpoint(chunked)
+    assert expected["global_step"] == EPOCHS * STEPS_PER_EPOCH
+    _assert_same_state(got, expected)
+    # The loop state a resume starts from: the loader's position in batches.
+    loader = got["loops"]["fit_loop"]["state_dict"]["combined_loader"][0]
+    assert loader["steps_per_execution"] == k
+    # Every scalar (per-step loss, gradient norms, epoch metrics) at the same step, same value.
+    ref_scalars, scalars = _scalars(reference), _scalars(chunked)
+    assert "Loss/train_step" in ref_scalars
+    assert scalars == ref_scalars
+
+
+def test_max_steps_inside_a_chunk_stops_there_and_saves_that_position(tmp_path):
+    model = CASES["adam_dropout_batchnorm_epoch_schedule"]
+    reference = _checkpoint(_fit(tmp_path, "k1", 1, model, max_steps=30))
+    # 30 steps with k = 4: the chunk of epoch 1's batches 8-11 stops after two of them.
+    got = _checkpoint(_fit(tmp_path, "k4", 4, model, max_steps=30))
+    _assert_same_state(got, reference)
+    loader = got["loops"]["fit_loop"]["state_dict"]["combined_loader"][0]
+    assert (loader["epoch"], loader["batches_done"]) == (1, 30 - STEPS_PER_EPOCH)
+
+
+@pytest.mark.parametrize(("ctrl_c_at", "saved_at"), [
+    (25, 29),  # epoch 1's chunk of steps 25-28: it finishes, a chunk boundary mid-epoch
+    (20, 21),  # epoch 0's last chunk (one batch): the end of the epoch
+])
+def test_ctrl_c_mid_chunk_then_resume_ends_as_an_uninterrupted_run(
+        tmp_path, ctrl_c_at, saved_at):
+    model = CASES["adam_dropout_batchnorm_epoch_schedule"]
+    reference = _checkpoint(_fit(tmp_path, "k1", 1, model))
+    cfg = tmp_path / "k4.yaml"
+    with pytest.raises(SystemExit):
+        _fit(tmp_path, "k4", 4, model, "--trainer.callbacks+=parity_tests.app_support.CtrlCAtStep",
+             f"--trainer.callbacks.step={ctrl_c_at}")
+    run = tmp_path / "k4" / "run" / "version_0"
+    stopped = _checkpoint(run)
+    assert stopped["global_step"] == saved_at
+    loader = stopped["loops"]["fit_loop"]["state_dict"]["combined_loader"][0]
+    epoch, done = divmod(saved_at, STEPS_PER_EPOCH)
+    assert (loader["epoch"], loader["batches_done"]) == (
+        (epoch, done) if done else (epoch - 1, STEPS_PER_EPOCH))
+    run_cli(["fit", "--config", str(cfg), "--data.init_args.steps_per_execution", "4",
+             "--ckpt_path", "last"])
+    _assert_same_state(_checkpoint(run), reference)
+
+
+def test_auto_chunks_in_memory_data_and_falls_back_to_one_step_where_it_must(tmp_path):
+    model = CASES["sgd"]
+    auto = _checkpoint(_fit(tmp_path, "auto", "auto", model))
+    loader = auto["loops"]["fit_loop"]["state_dict"]["combined_loader"][0]
+    assert loader["steps_per_execution"] == AUTO_STEPS
+    clipped = _checkpoint(_fit(tmp_path, "clip", "auto", model, gradient_clip_val=1.0))
+    loader = clipped["loops"]["fit_loop"]["state_dict"]["combined_loader"][0]
+    assert loader["steps_per_execution"] == 1
+
+
+@pytest.mark.parametrize(("setting", "value"), [
+    ("gradient_clip_val", 1.0), ("accumulate_grad_batches", 2), ("val_check_interval", 5),
+    ("limit_train_batches", 0.5),
+])
+def test_k_above_1_with_a_setting_that_counts_lightning_steps_is_one_line(
+        tmp_path, setting, value):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(digits_config(tmp_path / "logs", "run", seed=0, model={}, checkpoint={},
+                                 **{setting: value}))
+    status, out, err = run_cli_failing(
+        ["fit", "--config", str(cfg), "--data.init_args.steps_per_execution", "4"])
+    assert status == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "steps_per_execution" in lines[0] and setting in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_checkpoint_every_n_steps_not_divisible_by_k_is_refused(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(digits_config(tmp_path / "logs", "run", seed=0, model={},
+                                 checkpoint={"every_n_train_steps": 7}))
+    status, _, err = run_cli_failing(
+        ["fit", "--config", str(cfg), "--data.init_args.steps_per_execution", "4"])
+    assert status == 2 and "every_n_train_steps=7" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("n", [10, 64, 65])
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_chunks_hold_the_batches_of_k_1_in_order(n, k):
+    x = torch.arange(n, dtype=torch.float32)[:, None]
+    plain = TensorBatchLoader((x,), 4, shuffle=True, seed=3)
+    chunked = TensorBatchLoader((x,), 4, shuffle=True, seed=3, steps_per_execution=k)
+    batches = [b[0] for b in plain]
+    chunks = list(chunked)
+    assert len(chunks) == len(chunked) == -(-len(batches) // k)
+    assert all(len(c) == k for c in chunks[:-1]) if k > 1 else True
+    flat = [b[0] for c in chunks for b in c] if k > 1 else [c[0] for c in chunks]
+    assert len(flat) == len(batches)
+    assert all(torch.equal(a, b) for a, b in zip(flat, batches, strict=True))
