@@ -1,6 +1,6 @@
 """How many optimizer steps one Lightning step runs (`steps_per_execution`, as in Keras).
 
-Imports the app's error type only.
+Imports Lightning and, of the app, its error type and profiler.
 
 Lightning spends about 0.6-0.8 ms of its own per training step (hooks, closure, progress
 tracking; `python -m benchmarks --only lightning`, the 1-parameter row), as much as a whole
@@ -19,15 +19,33 @@ fraction or count of training batches (`limit_train_batches`, `val_check_interva
 `overfit_batches`, `fast_dev_run`: those count Lightning steps), a callback that mirrors
 every step (`--twin scratch`: `mirrors_each_step`), and a checkpoint every n steps where k
 does not divide n (auto takes the largest k that does).
+
+`DirectSteps` runs each of the k optimizer steps without Lightning's per-call dispatch
+(which, even in manual optimization, walks every callback for every hook and wraps the
+optimizer twice: about as long as a digits step). It calls exactly the hooks Lightning's
+manual optimization calls per step, in its order, with its arguments, but only on the
+callbacks and module that define them: `on_before_backward`, the backward,
+`on_after_backward`, `on_before_optimizer_step`, the optimizer step, with Lightning's
+optimizer-step counter (`global_step`) advanced as `LightningOptimizer.step` does. Used
+where that is all Lightning would do: one device, full or double precision (no gradient
+scaler), no profiler that times hooks, a module that keeps Lightning's `backward`; elsewhere
+the module goes through Lightning's `manual_backward` and `LightningOptimizer.step`.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
+
+import lightning.pytorch as pl
+from lightning.pytorch.plugins.precision import DoublePrecision, Precision
+from lightning.pytorch.profilers import PassThroughProfiler
+from lightning.pytorch.strategies import SingleDeviceStrategy
 
 from lightning_app.checks import InputError, check_count
+from lightning_app.profiler import QuietProfiler
 
-__all__ = ["AUTO", "AUTO_STEPS", "ARGUMENT", "check_steps", "resolve"]
+__all__ = ["AUTO", "AUTO_STEPS", "ARGUMENT", "DirectSteps", "check_steps", "resolve"]
 
 AUTO = "auto"
 # Chosen from the step times (docs/performance.md, "steps_per_execution"): at 16 the
@@ -99,3 +117,60 @@ def resolve(requested: int | str, trainer) -> int:
             f"steps_per_execution={k} does not divide the checkpoint's every_n_train_steps="
             f"{every}; use a divisor of it or 'auto'", ARGUMENT)
     return k
+
+
+_STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step")
+
+
+def _defined(obj, name: str, base: type) -> bool:
+    return getattr(type(obj), name) is not getattr(base, name)
+
+
+class DirectSteps:
+    """One optimizer step as Lightning's manual optimization makes it, minus the dispatch.
+
+    `for_fit(trainer, module)` is None where Lightning would do more than the hooks and the
+    step (see the module docstring); `step(loss)` then zero_grad, hooks, backward, hooks,
+    step, as `module.manual_backward(loss)` + `optimizers().step()` would.
+    """
+
+    def __init__(self, trainer, module, optimizer) -> None:
+        self.optimizer = optimizer
+        # Lightning's counter behind `global_step` in manual optimization.
+        self.progress = trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
+        hooks = {}
+        for name in _STEP_HOOKS:  # callbacks first, then the module, as Lightning calls them
+            fns = [partial(getattr(cb, name), trainer, module) for cb in trainer.callbacks
+                   if _defined(cb, name, pl.Callback)]
+            if _defined(module, name, pl.LightningModule):
+                fns.append(getattr(module, name))
+            hooks[name] = tuple(fns)
+        self.before_backward = hooks["on_before_backward"]
+        self.after_backward = hooks["on_after_backward"]
+        self.before_step = hooks["on_before_optimizer_step"]
+
+    @classmethod
+    def for_fit(cls, trainer, module) -> DirectSteps | None:
+        if (
+            type(trainer.strategy) is not SingleDeviceStrategy
+            or type(trainer.precision_plugin) not in (Precision, DoublePrecision)
+            or type(trainer.profiler) not in (PassThroughProfiler, QuietProfiler)
+            or _defined(module, "backward", pl.LightningModule)
+            or len(trainer.optimizers) != 1
+        ):
+            return None
+        return cls(trainer, module, trainer.optimizers[0])
+
+    def step(self, loss) -> None:
+        opt = self.optimizer
+        opt.zero_grad()
+        for fn in self.before_backward:
+            fn(loss)
+        loss.backward()
+        for fn in self.after_backward:
+            fn()
+        self.progress.increment_ready()
+        for fn in self.before_step:
+            fn(opt)
+        opt.step()
+        self.progress.increment_completed()

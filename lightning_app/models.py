@@ -48,6 +48,7 @@ from torch import nn
 from lightning_app import board
 from lightning_app.callbacks import draw_stage_summary, never_fatal, tensorboard_writer
 from lightning_app.checks import InputError, check_count
+from lightning_app.execution import DirectSteps
 from scratch.validation import Interval, check_choice, check_interval, check_layer_sizes
 from torchref import autoencoders as ae
 from torchref.ensemble import Ensemble
@@ -188,6 +189,7 @@ class AppModule(pl.LightningModule):
         )
         self._train_loss: dict = {"sum": None, "n": 0}
         self._best_val: float | None = None
+        self._direct: DirectSteps | None = None  # k > 1 steps without Lightning's dispatch
         # The training split's statistics if the data are standardized, else empty buffers
         # (`fit_to_data`); part of the state_dict, so every checkpoint carries them.
         self.input_scaler = Standardize()
@@ -346,7 +348,15 @@ class AppModule(pl.LightningModule):
         dm = trainer.datamodule if trainer is not None else None
         self.automatic_optimization = getattr(dm, "execution_steps", 1) == 1
 
+    def on_train_start(self) -> None:
+        self._direct = (DirectSteps.for_fit(self.trainer, self)
+                        if not self.automatic_optimization else None)
+
+    def on_train_end(self) -> None:
+        self._direct = None  # it holds the trainer and its callbacks
+
     def _execute(self, chunk) -> torch.Tensor:
+        direct = self._direct
         opt = self.optimizers()
         sched = self.lr_schedulers() if self.optim.scheduler is not None else None
         per_step = sched is not None and self.optim.scheduler_interval == "step"
@@ -357,9 +367,12 @@ class AppModule(pl.LightningModule):
                 self.trainer.train_dataloader.unused(len(chunk) - steps)
                 break
             loss = self._train_on(batch)
-            opt.zero_grad()
-            self.manual_backward(loss)
-            opt.step()
+            if direct is not None:
+                direct.step(loss)
+            else:
+                opt.zero_grad()
+                self.manual_backward(loss)
+                opt.step()
             if per_step:
                 sched.step()
             steps += 1
