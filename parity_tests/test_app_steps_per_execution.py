@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lightning.pytorch as pl
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -29,6 +30,30 @@ CASES = {
     "adam_dropout_batchnorm_epoch_schedule": {
         "optimizer": "adam", "lr": 0.01, "dropout": 0.3, "batch_norm": True},
 }
+
+
+class HookRecorder(pl.Callback):
+    """Records every per-step hook Lightning would call: name, global_step, and what the
+    hook sees (the loss; the gradient's sum after backward; before the step, the gradient's
+    and the weights' sums)."""
+
+    calls: list = []  # noqa: RUF012 (shared: the CLI builds the instance)
+
+    def on_before_backward(self, trainer, pl_module, loss) -> None:
+        self.calls.append(("before_backward", trainer.global_step, float(loss)))
+
+    def on_after_backward(self, trainer, pl_module) -> None:
+        grad = sum(float(p.grad.sum()) for p in pl_module.parameters() if p.grad is not None)
+        self.calls.append(("after_backward", trainer.global_step, grad))
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        params = [p for p in pl_module.parameters() if p.grad is not None]
+        grad = sum(float(p.grad.sum()) for p in params)
+        weight = sum(float(p.sum()) for p in params)  # not yet updated
+        self.calls.append(("before_optimizer_step", trainer.global_step, grad, weight))
+
+
+RECORD = ["--trainer.callbacks+=parity_tests.test_app_steps_per_execution.HookRecorder"]
 
 
 def _fit(tmp_path: Path, name: str, k: int | str, model: dict, *extra: str,
@@ -83,6 +108,26 @@ def test_k_steps_per_lightning_step_give_bitwise_the_weights_and_logs_of_k_1(tmp
     ref_scalars, scalars = _scalars(reference), _scalars(chunked)
     assert "Loss/train_step" in ref_scalars
     assert scalars == ref_scalars
+
+
+def test_every_callback_sees_the_per_step_hooks_of_k_1(tmp_path):
+    model = CASES["adam_dropout_batchnorm_epoch_schedule"]
+    HookRecorder.calls = []
+    _fit(tmp_path, "k1", 1, model, *RECORD)
+    expected, HookRecorder.calls = HookRecorder.calls, []
+    _fit(tmp_path, "k4", 4, model, *RECORD)
+    assert len(expected) == 3 * EPOCHS * STEPS_PER_EPOCH
+    assert HookRecorder.calls == expected
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_lightning_s_own_manual_steps_where_a_profiler_times_hooks(tmp_path, k):
+    """With a profiler the k steps go through Lightning's `manual_backward` and
+    `LightningOptimizer.step` (timed per hook); still bitwise k = 1's weights."""
+    model = CASES["momentum_step_schedule"]
+    reference = _checkpoint(_fit(tmp_path, "ref", 1, model))
+    got = _checkpoint(_fit(tmp_path, "profiled", k, model, "--trainer.profiler", "simple"))
+    _assert_same_state(got, reference)
 
 
 def test_max_steps_inside_a_chunk_stops_there_and_saves_that_position(tmp_path):
