@@ -155,6 +155,11 @@ class TensorBatchLoader:
             self._batches_done = last
             yield chunk
 
+    @property
+    def batches_done(self) -> int:
+        """Batches of the running epoch handed out so far (the position a checkpoint saves)."""
+        return self._batches_done
+
     def unused(self, n: int) -> None:
         """The last `n` batches handed out were not trained on (the run stopped inside a
         chunk): the saved position excludes them, so a resume trains on them."""

@@ -190,6 +190,7 @@ class AppModule(pl.LightningModule):
         self._train_loss: dict = {"sum": None, "n": 0}
         self._best_val: float | None = None
         self._direct: DirectSteps | None = None  # k > 1 steps without Lightning's dispatch
+        self.chunk_batch_idx: int | None = None  # k > 1: the batch being trained on
         # The training split's statistics if the data are standardized, else empty buffers
         # (`fit_to_data`); part of the state_dict, so every checkpoint carries them.
         self.input_scaler = Standardize()
@@ -361,21 +362,30 @@ class AppModule(pl.LightningModule):
         sched = self.lr_schedulers() if self.optim.scheduler is not None else None
         per_step = sched is not None and self.optim.scheduler_interval == "step"
         max_steps = self.trainer.max_steps
+        loader = self.trainer.train_dataloader
+        first = loader.batches_done - len(chunk)  # the chunk's first batch in the epoch
         loss, steps = None, 0
-        for batch in chunk:
-            if 0 <= max_steps <= self.global_step:  # max_steps counts optimizer steps
-                self.trainer.train_dataloader.unused(len(chunk) - steps)
-                break
-            loss = self._train_on(batch)
-            if direct is not None:
-                direct.step(loss)
-            else:
-                opt.zero_grad()
-                self.manual_backward(loss)
-                opt.step()
-            if per_step:
-                sched.step()
-            steps += 1
+        try:
+            for batch in chunk:
+                if 0 <= max_steps <= self.global_step:  # max_steps counts optimizer steps
+                    loader.unused(len(chunk) - steps)
+                    break
+                self.chunk_batch_idx = first + steps  # named in the NaN guard's message
+                loss = self._train_on(batch)
+                if direct is not None:
+                    direct.step(loss)
+                else:
+                    opt.zero_grad()
+                    self.manual_backward(loss)
+                    opt.step()
+                if per_step:
+                    sched.step()
+                steps += 1
+        except BaseException:
+            # Stopped inside the chunk (the NaN guard, Ctrl-C twice): the saved position is
+            # k = 1's, the failing batch handed out and those after it not.
+            loader.unused(len(chunk) - steps - 1)
+            raise
         epoch_loop = self.trainer.fit_loop.epoch_loop
         # An epoch-interval schedule steps where automatic optimization steps it: right after
         # the epoch's last batch (before on_train_batch_end, so a checkpoint written there

@@ -213,3 +213,31 @@ def test_chunks_hold_the_batches_of_k_1_in_order(n, k):
     flat = [b[0] for c in chunks for b in c] if k > 1 else [c[0] for c in chunks]
     assert len(flat) == len(batches)
     assert all(torch.equal(a, b) for a, b in zip(flat, batches, strict=True))
+
+
+def test_a_nan_loss_inside_a_chunk_stops_and_saves_as_k_1_does(tmp_path):
+    """Plain SGD at lr 1e30 overflows within a few steps, inside the first chunk of 4: the
+    same error line (step, epoch, batch), the same last good weights, the same position."""
+    model = {"optimizer": "sgd", "lr": 1e30, "scheduler": None}
+    results = {}
+    for k in (1, 4):
+        with pytest.raises(SystemExit):
+            _fit(tmp_path, f"k{k}", k, model)
+        ckpt = _checkpoint(tmp_path / f"k{k}" / "run" / "version_0")
+        results[k] = ckpt
+    err_lines = {}
+    for k in (1, 4):
+        cfg = tmp_path / f"k{k}.yaml"
+        status, _, err = run_cli_failing(
+            ["fit", "--config", str(cfg), "--data.init_args.steps_per_execution", str(k),
+             "--trainer.logger.init_args.name", "again"])
+        assert status == 1
+        err_lines[k] = [line for line in err.splitlines() if "training loss became" in line]
+    assert err_lines[4] and err_lines[4][0].split("Last good")[0] == (
+        err_lines[1][0].split("Last good")[0])
+    step = results[1]["global_step"]
+    assert 0 < step < 4 and f"at step {step} (epoch 0, batch {step})" in err_lines[4][0]
+    _assert_same_state(results[4], results[1])
+    positions = [r["loops"]["fit_loop"]["state_dict"]["combined_loader"][0]["batches_done"]
+                 for r in (results[1], results[4])]
+    assert positions[0] == positions[1]
