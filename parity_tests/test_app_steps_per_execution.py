@@ -241,3 +241,26 @@ def test_a_nan_loss_inside_a_chunk_stops_and_saves_as_k_1_does(tmp_path):
     positions = [r["loops"]["fit_loop"]["state_dict"]["combined_loader"][0]["batches_done"]
                  for r in (results[1], results[4])]
     assert positions[0] == positions[1]
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many", "2.5"])
+def test_a_bad_steps_per_execution_is_one_line(tmp_path, value):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(digits_config(tmp_path / "logs", "run", seed=0, model={}, checkpoint={}))
+    status, _, err = run_cli_failing(
+        ["fit", "--config", str(cfg), "--data.init_args.steps_per_execution", value])
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert status == 2 and len(lines) == 1 and "steps_per_execution" in lines[0], err
+
+
+def test_resuming_with_another_k_is_one_line_naming_the_checkpoint_s(tmp_path):
+    with pytest.raises(SystemExit):  # Ctrl-C: last.ckpt mid-epoch 0, after step 8
+        _fit(tmp_path, "k4", 4, CASES["sgd"],
+             "--trainer.callbacks+=parity_tests.app_support.CtrlCAtStep",
+             "--trainer.callbacks.step=5")
+    status, _, err = run_cli_failing(
+        ["fit", "--config", str(tmp_path / "k4.yaml"), "--data.init_args.steps_per_execution",
+         "2", "--ckpt_path", "last"])
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert status == 2 and len(lines) == 1, err
+    assert "steps_per_execution=4" in lines[0] and "steps_per_execution=2" in lines[0]
