@@ -140,10 +140,13 @@ def _instantiate(spec: dict):
 
 
 def build_module_and_data(wl: Workload):
-    """The config's model and data, the model built for the data (the app's configs give
-    only the hidden widths: input and output widths come from the data)."""
     spec = wl.spec()
-    module, dm = _instantiate(spec["model"]), _instantiate(spec["data"])
+    return ready(_instantiate(spec["model"]), _instantiate(spec["data"]))
+
+
+def ready(module, dm):
+    """The data loaded and split, and the module fitted to them (a config's `hidden_sizes`
+    waits for the data's widths), as the app's `setup("fit")` does before training."""
     dm.setup("fit")
     module.fit_to_data(dm)
     return module, dm
@@ -313,7 +316,7 @@ def one_run(wl: Workload, kind: str, loader: str, init_state: dict, workdir: Pat
             return {"excluded": seconds, "included": seconds, "loss": train_loss(module, dm)}
         if kind in ("app", "app_k1"):
             cli = app_cli(wl, root, kind)
-            module, dm, trainer = cli.model, cli.datamodule, cli.trainer
+            (module, dm), trainer = ready(cli.model, cli.datamodule), cli.trainer
             build = cli.trainer_build_s
         else:
             module, dm = build_module_and_data(wl)
@@ -322,12 +325,9 @@ def one_run(wl: Workload, kind: str, loader: str, init_state: dict, workdir: Pat
             t0 = time.perf_counter()
             trainer = bare_trainer(wl, root, kind)
             build = time.perf_counter() - t0
-        # Load and split the data before the clock starts, as plain_fit does: Lightning's
-        # own `setup` call inside `fit` then finds it loaded (reading the data is not the
-        # loop's cost and must not be timed on one side only). The model takes the data's
-        # statistics (user files are standardized) before it takes the saved state.
-        dm.setup("fit")
-        module.fit_to_data(dm)
+        # The data were loaded and split before the clock starts (`ready`), as plain_fit
+        # does: Lightning's own `setup` call inside `fit` then finds them loaded (reading the
+        # data is not the loop's cost and must not be timed on one side only).
         module.load_state_dict(init_state)
         if loader == "dataloader":
             use_standard_loader(dm)

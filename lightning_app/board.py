@@ -188,7 +188,7 @@ def write_scalars(writer, values: dict[str, float], step: int) -> None:
 
     summary = Summary(value=[Summary.Value(tag=k, simple_value=float(v))
                              for k, v in values.items()])
-    writer._get_file_writer().add_summary(summary, step)
+    writer._get_file_writer().add_summary(summary, step)  # step None: 0, as add_scalar
 
 
 def write_run_header(writer, hparams: dict, metrics: list[str], layout: dict) -> None:
@@ -201,3 +201,4 @@ def write_run_header(writer, hparams: dict, metrics: list[str], layout: dict) ->
         file_writer.add_summary(summary)
     writer.add_custom_scalars(layout)
     writer.flush()
+

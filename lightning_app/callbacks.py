@@ -36,6 +36,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from lightning_app import board
 from lightning_app.checks import check_count
+from lightning_app.logger import AppTensorBoardLogger
 
 __all__ = [
     "NonFiniteLossError",
@@ -69,12 +70,13 @@ def tensorboard_writer(trainer: pl.Trainer):
 
 
 def log_scalars(trainer: pl.Trainer, values: dict[str, float], step: int) -> None:
-    """`values` to every logger of the trainer: one TensorBoard event for all of them (a
-    TensorBoardLogger), `log_metrics` for any other logger. Rank 0 only."""
+    """`values` to every logger of the trainer: one TensorBoard event for all of them (a plain
+    TensorBoardLogger; the app's `AppTensorBoardLogger` also joins them with the other values
+    of the same step), `log_metrics` for any other logger. Rank 0 only."""
     if not trainer.is_global_zero:
         return
     for logger in trainer.loggers:
-        if isinstance(logger, TensorBoardLogger):
+        if isinstance(logger, TensorBoardLogger) and not isinstance(logger, AppTensorBoardLogger):
             board.write_scalars(logger.experiment, values, step)
         else:
             logger.log_metrics(values, step=step)

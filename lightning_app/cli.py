@@ -71,7 +71,7 @@ from lightning_app.checks import InputError
 from lightning_app.data import compute_dtype
 from lightning_app.failures import as_input_error, input_error_line, parse_error_line
 from lightning_app.predictions import write_predictions
-from lightning_app.progress import AppProgressBar, metric_value
+from lightning_app.progress import AppProgressBar
 from lightning_app.twin import add_twin_argument, attach_twin, check_twin
 
 
@@ -103,7 +103,7 @@ SUBCOMMANDS = ("fit", "validate", "test", "predict")
 TRIGGERS = ("every_n_train_steps", "every_n_epochs", "train_time_interval")
 EXIT_INPUT, EXIT_NAN, EXIT_INTERRUPT = 2, 1, 130
 # What `--test_weights best` ranks checkpoints by when `--checkpoint.monitor` is not given.
-BEST_MONITOR = "val_loss"
+BEST_MONITOR = board.loss_tag("val")
 # A process whose launcher (torchrun, SLURM's srun, Lightning's own) gave it a nonzero one of
 # these is not rank 0, which alone creates the run's folder.
 _RANK_VARIABLES = ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID")

@@ -154,7 +154,7 @@ class AppModule(pl.LightningModule):
     Subclasses take their own keyword-only arguments and `**optim` (the `OptimizerSpec`
     fields, passed on here), set `self.net` (the torchref module), optionally torchmetrics
     objects `self.train_metric`, `self.val_metric`, `self.test_metric` (computed and logged
-    once per epoch as f"{stage}_{metric_name}"), and implement `_step(batch, stage)`
+    once per epoch as `board.metric_tag(metric_name, stage)`), and implement `_step(batch, stage)`
     returning the loss after updating the stage's metric, and `check_data(datamodule)`.
 
     The hyper-parameters saved (checkpoint, TensorBoard's HPARAMS) are every argument of the

@@ -1,18 +1,20 @@
 """The app's console progress: Lightning's tqdm bar showing the numbers that matter, and one
 summary line per N epochs instead of bar frames when the output is not a terminal.
 
-Imports lightning (its TQDMProgressBar) only; no torch maths.
+Imports lightning (its TQDMProgressBar) and the app's tag names (lightning_app/board.py);
+no torch maths.
 
 - In a terminal: Lightning's bar, whose postfix is the running mean training loss of the
   epoch (`loss`) and the last validation loss and metric (`val_loss`, `val_acc` or
-  `val_mse`), instead of `v_num=0`.
+  `val_mse`: short console labels of TensorBoard's `Loss/val`, `Accuracy/val`, `MSE/val`),
+  instead of `v_num=0`.
 - Not a terminal (a log file, a pipe, a notebook's captured stdout, CI): no bar frames at all
   (tqdm rewrites a bar line by line: hundreds of KB per run in a file), but one line every
   `summary_every_n_epochs` epochs and after the last one:
   `epoch 10/40: loss 0.1234, val_loss 0.1012, val_acc 0.9722 (2.1 s)`.
 
-`metric_value` finds a logged metric under either of the names the app's logging uses
-(`val_acc`, or a grouped TensorBoard tag `acc/val`), for this module and the CLI's report.
+`metric_value` reads a logged metric by split and name under its TensorBoard tag
+(`board.loss_tag`, `board.metric_tag`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 
 from lightning.pytorch.callbacks import TQDMProgressBar
 
+from lightning_app import board
 from lightning_app.checks import check_count
 
 __all__ = ["AppProgressBar", "metric_value", "epoch_metrics"]
@@ -32,13 +35,13 @@ _SHOWN = (("val", "loss"), ("val", "acc"), ("val", "mse"))
 
 
 def metric_value(metrics: dict, stage: str, name: str) -> float | None:
-    """`metrics[f"{stage}_{name}"]` (or the grouped tag `f"{name}/{stage}"`) as a float,
-    None if neither is there."""
-    for key in (f"{stage}_{name}", f"{name}/{stage}"):
-        if key in metrics:
-            value = metrics[key]
-            return float(value.item() if hasattr(value, "item") else value)
-    return None
+    """The logged `name` ('loss', 'acc', 'mse') of split `stage` ('train', 'val', 'test')
+    as a float (its tag: `Loss/val`, `Accuracy/val`, ...); None if it is not there."""
+    tag = board.loss_tag(stage) if name == "loss" else board.metric_tag(name, stage)
+    if tag not in metrics:
+        return None
+    value = metrics[tag]
+    return float(value.item() if hasattr(value, "item") else value)
 
 
 def _running_train_loss(pl_module) -> float | None:
@@ -93,6 +96,12 @@ class AppProgressBar(TQDMProgressBar):
         self._terminal = bool(isatty and isatty())
         if not self._terminal:
             self.disable()  # every bar of this run is a disabled tqdm: no frames written
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        # Off a terminal every bar is disabled: no postfix to compute (Lightning's would read
+        # the trainer's progress-bar metrics and the running loss every `refresh_rate` steps).
+        if self._terminal:
+            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
 
     def get_metrics(self, trainer, pl_module) -> dict:
         items = super().get_metrics(trainer, pl_module)

@@ -8,8 +8,10 @@ scratch, nothing (docs/design.md, "Rooms").
 as torch saw it and the dropout masks torch drew (forward hooks), after torch's step; the twin
 steps the same network in NumPy. Into `<run>/twin_scratch` (beside the run's own event files,
 so `tensorboard --logdir <save_dir>/<name>` draws both runs in one chart per tag) it logs the
-twin's `train_loss`, `train_loss_step`, `val_loss` and `val_acc` at the run's own steps, and
-per epoch the largest differences after any step of the epoch (`torchref.twin.Difference`):
+twin's `Loss/train`, `Loss/train_step`, `Loss/val` and `Accuracy/val` (classification heads)
+under the run's own tags (lightning_app/board.py) and at the run's own steps, so the two
+curves overlay; and per epoch, in its own `twin/` group, the largest differences after any
+step of the epoch (`torchref.twin.Difference`):
 `twin/max_abs_diff`, `twin/max_rel_diff` and, with batch norm,
 `twin/max_abs_diff_bias_before_batch_norm` and `twin/max_abs_diff_running_stats`. After fit
 one line gives the largest of the whole run.
@@ -29,6 +31,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from lightning_app import board
 from lightning_app.checks import InputError
 from lightning_app.models import MLPModule
 from torchref.twin import Difference, ScratchTwin, TwinError, read_dropout_mask
@@ -39,6 +42,7 @@ __all__ = [
 
 TWINS = ("scratch",)
 TWIN_FOLDER = "twin_scratch"  # the sibling run, inside the run's folder
+TWIN_GROUP = "twin"  # the TensorBoard group of the twin's parameter differences
 _PRECISIONS = ("32-true", "32", "64-true", "64")
 
 
@@ -210,7 +214,7 @@ class ScratchTwinRun(pl.Callback):
         acc["worst"] = acc["worst"].worst(self.twin.difference(pl_module.net))
         every = trainer.log_every_n_steps
         if every and step % every == 0:
-            self._log({"train_loss_step": loss}, step)
+            self._log({board.loss_tag("train_step"): loss}, step)
 
     # -- every epoch: the twin's validation, its mean training loss, the differences
     def on_train_epoch_start(self, trainer, pl_module) -> None:
@@ -222,9 +226,9 @@ class ScratchTwinRun(pl.Callback):
             return
         x, y = (t.detach().cpu().numpy() for t in dm.split("val"))
         loss, accuracy = self.twin.evaluate(x, y)
-        values = {"val_loss": loss}
+        values = {board.loss_tag("val"): loss}
         if accuracy is not None:
-            values["val_acc"] = accuracy
+            values[board.metric_tag(pl_module.metric_name, "val")] = accuracy
         self._log(values, _epoch_step(trainer))
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
@@ -233,11 +237,12 @@ class ScratchTwinRun(pl.Callback):
             return
         worst = acc["worst"]
         self.run_worst = self.run_worst.worst(worst)
-        values = {"train_loss": acc["sum"] / acc["n"], "twin/max_abs_diff": worst.abs,
-                  "twin/max_rel_diff": worst.rel}
+        values = {board.loss_tag("train"): acc["sum"] / acc["n"],
+                  f"{TWIN_GROUP}/max_abs_diff": worst.abs, f"{TWIN_GROUP}/max_rel_diff": worst.rel}
         if self.twin.stats:
-            values["twin/max_abs_diff_bias_before_batch_norm"] = worst.bias_before_batch_norm
-            values["twin/max_abs_diff_running_stats"] = worst.running_stats
+            values[f"{TWIN_GROUP}/max_abs_diff_bias_before_batch_norm"] = (
+                worst.bias_before_batch_norm)
+            values[f"{TWIN_GROUP}/max_abs_diff_running_stats"] = worst.running_stats
         self._log(values, _epoch_step(trainer))
 
     def _log(self, values: dict, step: int) -> None:

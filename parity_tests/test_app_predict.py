@@ -14,6 +14,7 @@ import torch
 from sklearn.datasets import load_wine
 
 from lightning_app import load_model
+from lightning_app.board import loss_tag
 from lightning_app.checks import InputError
 from lightning_app.data import CsvDataModule
 from parity_tests.app_support import run_cli, run_cli_failing
@@ -190,13 +191,13 @@ def test_test_weights_best_tests_the_checkpoint_with_the_lowest_validation_loss(
         "fit", "--config", "mlp_digits", "--trainer.max_epochs", "6",
         "--checkpoint.every_n_epochs", "1", "--test_weights", "best",
         "--model.init_args.lr", "0.03", "--trainer.logger.init_args.save_dir", str(tmp_path)])
-    best = re.search(r"tested the best weights: (\S+), val_loss (\d\.\d{4})", out)
+    best = re.search(r"tested the best weights: (\S+), Loss/val (\d\.\d{4})", out)
     assert best, out
     best_path, best_loss = best.group(1), float(best.group(2))
-    val = _scalars(tmp_path / "mlp_digits" / "version_0", ("val_loss", "loss/val"))
+    val = _scalars(tmp_path / "mlp_digits" / "version_0", (loss_tag("val"),))
     assert len(val) == 6
     epoch = torch.load(best_path, weights_only=True)["epoch"]
-    assert epoch == sorted(val).index(min(val, key=val.get))  # the lowest val_loss's epoch
+    assert epoch == sorted(val).index(min(val, key=val.get))  # the lowest Loss/val's epoch
     assert f"{min(val.values()):.4f}" == f"{best_loss:.4f}"
     again, _ = run_cli(["test", "--ckpt_path", best_path, "--trainer.logger", "false",
                         "--trainer.default_root_dir", str(tmp_path)])

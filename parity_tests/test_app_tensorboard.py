@@ -9,13 +9,8 @@ as a user sees them, not imported from the app."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +26,7 @@ from torch import nn
 
 from lightning_app.board import notes_parameter_names
 from lightning_app.data import DigitsDataModule
+from lightning_app.tensorboard_server import get_json, serve
 from parity_tests.app_support import run_cli
 from torchref import autoencoders as ae
 from torchref.ensemble import Ensemble
@@ -416,45 +412,12 @@ def test_reconstruction_labels_do_not_overlap(shape, n):
 # ---- a real TensorBoard ---------------------------------------------------------------------
 
 
-def _get(url: str, body: dict | None = None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (loopback)
-        return json.loads(response.read().decode())
-
-
 @pytest.fixture(scope="module")
 def tensorboard_server(digits_logs):
-    """`tensorboard --logdir <the digits run>` on a free loopback port (port 0: the OS
-    chooses; TensorBoard prints it), started once for this module."""
-    root, _ = digits_logs
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tensorboard.main", "--logdir", str(root), "--host",
-         "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        port = None
-        deadline = time.monotonic() + 120
-        while port is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                break
-            m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-            port = int(m.group(1)) if m else None
-        assert port is not None, "tensorboard did not report its address"
-        base = f"http://127.0.0.1:{port}"
-        # The first scan of the log dir, and the projector's own, are asynchronous.
-        while time.monotonic() < deadline:
-            listing = _get(f"{base}/data/plugins_listing")
-            if _get(f"{base}/data/runs") and listing["projector"]["enabled"]:
-                break
-            time.sleep(0.5)
+    """`tensorboard --logdir <the digits run>` on a free loopback port, started once for this
+    module and killed after it (lightning_app.tensorboard_server)."""
+    with serve(digits_logs[0], timeout=120, projector=True) as base:
         yield base
-    finally:
-        proc.kill()
-        proc.wait(timeout=30)
 
 
 @pytest.mark.slow
@@ -462,29 +425,29 @@ def test_a_real_tensorboard_serves_tags_layout_projector_and_hparams(
     tensorboard_server, digits_logs
 ):
     base = tensorboard_server
-    assert _get(f"{base}/data/runs") == ["version_0"]
-    tags = _get(f"{base}/data/plugin/scalars/tags")["version_0"]
+    assert get_json(f"{base}/data/runs") == ["version_0"]
+    tags = get_json(f"{base}/data/plugin/scalars/tags")["version_0"]
     assert set(tags) == DIGITS_SCALARS
-    enabled = {k for k, v in _get(f"{base}/data/plugins_listing").items() if v["enabled"]}
+    enabled = {k for k, v in get_json(f"{base}/data/plugins_listing").items() if v["enabled"]}
     assert {"timeseries", "custom_scalars", "hparams", "projector"} <= enabled
 
-    layout = _get(f"{base}/data/plugin/custom_scalars/layout")
+    layout = get_json(f"{base}/data/plugin/custom_scalars/layout")
     (category,) = layout["category"]
     assert [c["multiline"]["tag"] for c in category["chart"]] == [
         ["^Loss/(train|val)$"], ["^Accuracy/(train|val|test)$"]]
 
-    info = _get(f"{base}/data/plugin/projector/info?run=version_0")
+    info = get_json(f"{base}/data/plugin/projector/info?run=version_0")
     (embedding,) = info["embeddings"]
     assert embedding["tensorShape"] == [360, 128]
     assert embedding["sprite"]["singleImageDim"] == [8, 8]
     assert embedding["metadataPath"].endswith("metadata.tsv")
 
-    experiment = _get(f"{base}/data/plugin/hparams/experiment", {"experimentName": ""})
+    experiment = get_json(f"{base}/data/plugin/hparams/experiment", {"experimentName": ""})
     columns = {h["name"] for h in experiment["hparamInfos"]}
     assert "layer_sizes" in columns and not [c for c in columns if c.startswith("_")]
     assert [m["name"]["tag"] for m in experiment["metricInfos"]] == [
         "Accuracy/test", "Accuracy/val_best", "Loss/train"]
-    groups = _get(f"{base}/data/plugin/hparams/session_groups", {
+    groups = get_json(f"{base}/data/plugin/hparams/session_groups", {
         "experimentName": "", "startIndex": 0, "sliceSize": 10,
         "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
                             "STATUS_RUNNING"]})
@@ -496,3 +459,46 @@ def test_a_real_tensorboard_serves_tags_layout_projector_and_hparams(
         "Accuracy/val_best": max(v for _, v in _scalars(ea, "Accuracy/val")),
         "Loss/train": _scalars(ea, "Loss/train")[-1][1],
     })
+
+
+# ---- the app's logger: one event per step ----------------------------------------------------
+
+
+def _scalar_events(run: Path) -> list[tuple[int, dict[str, float]]]:
+    """(step, {tag: value}) of every event of the run's files that holds scalars."""
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto.event_pb2 import Event
+
+    out = []
+    for path in sorted(run.glob("events.out.tfevents.*")):
+        for record in RawEventFileLoader(str(path)).Load():
+            event = Event.FromString(record)
+            values = {v.tag: v.simple_value for v in event.summary.value
+                      if v.WhichOneof("value") == "simple_value"}
+            if values:
+                out.append((event.step, values))
+    return out
+
+
+def test_app_logger_writes_the_scalars_of_one_step_as_one_event(tmp_path):
+    from lightning_app.logger import AppTensorBoardLogger
+
+    logger = AppTensorBoardLogger(tmp_path, name="", version="run")
+    logger.log_metrics({"Loss/train_step": torch.tensor(0.5)}, step=20)
+    logger.log_metrics({"diagnostics/grad_norm/total": 2.0}, step=20)  # same step: joined
+    logger.log_metrics({"Loss/train": 0.25, "Accuracy/train": 0.75, "epoch": 0}, step=40)
+    logger.save()
+    logger.log_metrics({"Loss/val": 0.125}, step=40)  # after save: an event of its own
+    logger.log_metrics({"pair": {"a": 1.0, "b": 2.0}}, step=41)  # a dict: Lightning's way
+    logger.finalize("success")
+    run = tmp_path / "run"
+    events = [(s, v) for s, v in _scalar_events(run) if not any("pair" in k for k in v)]
+    assert events == [
+        (20, {"Loss/train_step": 0.5, "diagnostics/grad_norm/total": 2.0}),
+        (40, {"Loss/train": 0.25, "Accuracy/train": 0.75, "epoch": 0.0}),
+        (40, {"Loss/val": 0.125}),
+    ]
+    # TensorBoard's own reader sees every value under its tag (the dict as sub-runs).
+    ea = _events(run)
+    assert _scalars(ea, "diagnostics/grad_norm/total") == [(20, 2.0)]
+    assert sorted(p.name for p in run.iterdir() if p.is_dir()) == ["pair_a", "pair_b"]

@@ -18,6 +18,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch import nn
 
+from lightning_app.board import loss_tag, metric_tag
 from lightning_app.checks import InputError
 from lightning_app.data import DigitsDataModule
 from lightning_app.models import MLPModule
@@ -64,11 +65,12 @@ def test_mlp_digits_twin_run_stays_within_its_bound_and_shares_the_runs_charts(
     # The same tags at the same steps as the run's, so TensorBoard overlays the curves; the
     # values agree to the precision (the twin's loss is its own, computed by scratch).
     rtol = 1e-4 if precision == "32-true" else 1e-10
-    for tag in ("train_loss", "train_loss_step", "val_loss", "val_acc"):
+    for tag in (loss_tag("train"), loss_tag("train_step"), loss_tag("val"),
+                metric_tag("acc", "val")):
         mine, theirs = _scalars(twin, tag), _scalars(run, tag)
         assert [s for s, _ in mine] == [s for s, _ in theirs], tag
         assert np.allclose([v for _, v in mine], [v for _, v in theirs], rtol=rtol), tag
-    losses = [v for _, v in _scalars(twin, "train_loss")]
+    losses = [v for _, v in _scalars(twin, loss_tag("train"))]
     assert losses[-1] < 0.6 * losses[0]  # the twins trained: the comparison is not of two starts
 
 

@@ -14,15 +14,13 @@ picture was written, and leaves the looking to you.
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+from lightning_app.tensorboard_server import serve
 
 HERE = Path(__file__).resolve().parent
 # Headless Chromium on a machine without a display, a GPU or outside network:
@@ -46,39 +44,6 @@ def train(save_dir: Path) -> Path:
         check=True, stdout=subprocess.DEVNULL,
     )
     return save_dir / "mlp_digits"
-
-
-def _json(url: str):
-    with urllib.request.urlopen(url, timeout=20) as response:  # noqa: S310 (loopback)
-        return json.loads(response.read().decode())
-
-
-def serve(logdir: Path) -> tuple[subprocess.Popen, str]:
-    """`tensorboard --logdir` on a free loopback port; returns once the run and its
-    projector are served."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host",
-         "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    deadline = time.monotonic() + 120
-    base = None
-    while base is None and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line and proc.poll() is not None:
-            break
-        m = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
-        base = m.group(1) if m else None
-    if base is None:
-        proc.kill()
-        raise SystemExit("error: tensorboard did not start")
-    while time.monotonic() < deadline:
-        listing = _json(f"{base}/data/plugins_listing")
-        if _json(f"{base}/data/runs") and listing["projector"]["enabled"]:
-            return proc, base
-        time.sleep(0.5)
-    proc.kill()
-    raise SystemExit(f"error: {logdir} has no run with a projector")
 
 
 def screenshot(chromium: str, url: str, size: tuple[int, int], out: Path) -> None:
@@ -105,13 +70,9 @@ def main(argv: list[str] | None = None) -> None:
                          "apt-get install -y chromium")
     with tempfile.TemporaryDirectory(prefix="tb-shots-") as tmp:
         logdir = args.logdir or train(Path(tmp))
-        proc, base = serve(logdir)
-        try:
+        with serve(logdir, projector=True) as base:
             for name, (page, size) in SHOTS.items():
                 screenshot(args.chromium, base + page, size, args.out / name)
-        finally:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 if __name__ == "__main__":
