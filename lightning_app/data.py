@@ -226,6 +226,7 @@ class ArrayDataModule(pl.LightningDataModule):
         self.source = type(self).__name__
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # float64 / int64
         self._extremes: list[_Extreme] = []
+        self._statistics: tuple[np.ndarray, np.ndarray] | None = None  # input_statistics
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._made_for: tuple | None = None  # (dtype, device) of `splits`
         self._predict: np.ndarray | None = None  # the rows of `predict_path` (float64)
@@ -251,11 +252,14 @@ class ArrayDataModule(pl.LightningDataModule):
         """(mean, scale) of the training split's features (float64, (d,) each), as
         scikit-learn's StandardScaler fits them: scale is the standard deviation (1/N), 1
         for a constant feature."""
-        from sklearn.preprocessing import StandardScaler
+        if self._statistics is None:  # once: Lightning's setup asks again in every fit
+            from sklearn.preprocessing import StandardScaler
 
-        self._ensure_loaded()
-        scaler = StandardScaler().fit(self._arrays["train"][0])
-        return scaler.mean_, scaler.scale_
+            self._ensure_loaded()
+            scaler = StandardScaler().fit(self._arrays["train"][0])
+            self._statistics = (scaler.mean_, scaler.scale_)
+        # Copies: a model's buffers may share memory with what it is given (float64 on CPU).
+        return tuple(a.copy() for a in self._statistics)
 
     # -- what models and callbacks may ask
     @property
