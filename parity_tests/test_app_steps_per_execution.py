@@ -264,3 +264,35 @@ def test_resuming_with_another_k_is_one_line_naming_the_checkpoint_s(tmp_path):
     lines = [line for line in err.splitlines() if line.strip()]
     assert status == 2 and len(lines) == 1, err
     assert "steps_per_execution=4" in lines[0] and "steps_per_execution=2" in lines[0]
+
+
+SHIPPED = {
+    "ensemble_digits": ["--trainer.max_epochs", "2"],
+    "autoencoder_digits": ["--trainer.max_epochs", "2"],
+    "sparse_autoencoder_digits": ["--trainer.max_epochs", "2"],
+    "xor": ["--trainer.max_epochs", "3"],
+    "stacked_autoencoder_digits": ["--model.init_args.pretrain_epochs", "1",
+                                   "--model.init_args.head_epochs", "1",
+                                   "--model.init_args.finetune_epochs", "1"],
+}
+
+
+@pytest.mark.parametrize("config", sorted(SHIPPED))
+def test_every_shipped_module_trains_bitwise_as_k_1(tmp_path, config):
+    """Ensemble, autoencoders (sparse too), the XOR net and every stage of the stacked
+    pipeline: k = 5 (dividing no epoch's batch count here) ends with k = 1's weights."""
+    states = {}
+    for k in (1, 5):
+        save_dir = tmp_path / f"k{k}"
+        run_cli(["fit", "--config", config, *SHIPPED[config], "--test_after_fit", "false",
+                 "--trainer.logger.init_args.save_dir", str(save_dir),
+                 "--trainer.enable_progress_bar", "false",
+                 "--data.init_args.steps_per_execution", str(k)])
+        ckpts = sorted(save_dir.rglob("last.ckpt"))
+        assert ckpts, f"no checkpoint under {save_dir}"
+        states[k] = [torch.load(c, map_location="cpu", weights_only=True) for c in ckpts]
+    assert len(states[5]) == len(states[1])
+    for got, expected in zip(states[5], states[1], strict=True):
+        assert got["loops"]["fit_loop"]["state_dict"]["combined_loader"][0][
+            "steps_per_execution"] == 5
+        _assert_same_state(got, expected)
