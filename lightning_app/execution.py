@@ -85,7 +85,7 @@ def _conflict(trainer) -> tuple[str, str] | None:
         return "--trainer.overfit_batches", "overfit_batches"
     for cb in trainer.callbacks:
         if getattr(cb, "mirrors_each_step", False):
-            return "--twin", f"{type(cb).__name__}, which mirrors every step"
+            return "--twin", f"the twin ({type(cb).__name__}), which mirrors every step,"
     return None
 
 
@@ -110,8 +110,8 @@ def resolve(requested: int | str, trainer) -> int:
     if conflict is not None:
         setting, why = conflict
         raise InputError(
-            f"steps_per_execution={k} runs {k} optimizer steps per Lightning step, which "
-            f"{why} does not allow ({setting}); use 1 or 'auto'", ARGUMENT)
+            f"steps_per_execution={k} runs {k} optimizer steps per Lightning step; {why} "
+            f"needs one per Lightning step ({setting}); use 1 or 'auto'", ARGUMENT)
     if every and every % k:
         raise InputError(
             f"steps_per_execution={k} does not divide the checkpoint's every_n_train_steps="

@@ -296,3 +296,18 @@ def test_every_shipped_module_trains_bitwise_as_k_1(tmp_path, config):
         assert got["loops"]["fit_loop"]["state_dict"]["combined_loader"][0][
             "steps_per_execution"] == 5
         _assert_same_state(got, expected)
+
+
+def test_the_twin_runs_one_step_per_lightning_step(tmp_path):
+    """--twin scratch mirrors every Lightning step: auto gives it k = 1, k = 4 is one line."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(digits_config(tmp_path / "logs", "run", seed=0, model={}, checkpoint={},
+                                 max_epochs=1))
+    status, _, err = run_cli_failing(["fit", "--config", str(cfg), "--twin", "scratch",
+                                      "--data.init_args.steps_per_execution", "4"])
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert status == 2 and len(lines) == 1 and "--twin" in lines[0], err
+    run_cli(["fit", "--config", str(cfg), "--twin", "scratch"])
+    ckpt = _checkpoint(tmp_path / "logs" / "run" / "version_0")
+    assert ckpt["loops"]["fit_loop"]["state_dict"]["combined_loader"][0][
+        "steps_per_execution"] == 1
