@@ -40,7 +40,7 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info
 
-from lightning_app.callbacks import NonFiniteLossError, all_finite
+from lightning_app.callbacks import NonFiniteLossError, all_finite, skip_empty_batch_hooks
 
 __all__ = [
     "AtomicCheckpointIO",
@@ -130,6 +130,7 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
 
 
+@skip_empty_batch_hooks
 class ExactResume(pl.Callback):
     """What Lightning leaves out for a bitwise-exact resume: the random state, and one repair.
 
@@ -170,6 +171,7 @@ class ExactResume(pl.Callback):
             epochs.increment_started()
 
 
+@skip_empty_batch_hooks
 class RunCheckpoint(ModelCheckpoint):
     """`ModelCheckpoint` (same arguments; defaults `save_last=True`,
     `enable_version_counter=False`) whose `last.ckpt` always holds the weights fit ended with.

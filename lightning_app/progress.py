@@ -26,6 +26,7 @@ import time
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from lightning_app import board
+from lightning_app.callbacks import skip_empty_batch_hooks
 from lightning_app.checks import check_count
 
 __all__ = ["AppProgressBar", "metric_value", "epoch_metrics"]
@@ -69,6 +70,7 @@ def epoch_metrics(trainer, pl_module) -> dict[str, float]:
     return out
 
 
+@skip_empty_batch_hooks
 class AppProgressBar(TQDMProgressBar):
     """Lightning's TQDMProgressBar with the training loss and the last validation metric, and
     without bar frames when stdout is not a terminal (one summary line per N epochs then).

@@ -502,3 +502,57 @@ def test_app_logger_writes_the_scalars_of_one_step_as_one_event(tmp_path):
     ea = _events(run)
     assert _scalars(ea, "diagnostics/grad_norm/total") == [(20, 2.0)]
     assert sorted(p.name for p in run.iterdir() if p.is_dir()) == ["pair_a", "pair_b"]
+
+
+def test_per_batch_hooks_a_callback_leaves_empty_are_not_dispatched(tmp_path):
+    import lightning.pytorch as pl
+    from lightning.pytorch.profilers import Profiler
+
+    from lightning_app.callbacks import (
+        ConfusionMatrixFigure,
+        EmbeddingProjector,
+        FiniteLossGuard,
+        WeightsAndGradients,
+    )
+    from lightning_app.checkpointing import ExactResume, RunCheckpoint
+    from lightning_app.logger import AppTensorBoardLogger
+    from lightning_app.models import MLPModule
+
+    class Recorder(Profiler):  # the names of the hook calls Lightning dispatches
+        def __init__(self) -> None:
+            super().__init__()
+            self.called: set[str] = set()
+
+        def start(self, action_name: str) -> None:
+            self.called.add(action_name)
+
+        def stop(self, action_name: str) -> None:
+            pass
+
+        def summary(self) -> str:
+            return ""
+
+    recorder = Recorder()
+    trainer = pl.Trainer(
+        max_epochs=1, limit_train_batches=3, limit_val_batches=1, num_sanity_val_steps=0,
+        log_every_n_steps=1, enable_progress_bar=False, enable_model_summary=False,
+        profiler=recorder, logger=AppTensorBoardLogger(tmp_path, name="", version="run"),
+        callbacks=[FiniteLossGuard(), WeightsAndGradients(), ConfusionMatrixFigure(1),
+                   EmbeddingProjector(), ExactResume(),
+                   RunCheckpoint(dirpath=tmp_path / "checkpoints")],
+    )
+    trainer.fit(MLPModule(hidden_sizes=[8]), datamodule=DigitsDataModule(seed=0))
+    per_batch = ("batch_start", "batch_end", "backward", "optimizer_step", "zero_grad")
+    called = {re.sub(r"\{.*\}", "", n) for n in recorder.called  # ModelCheckpoint{...}.hook
+              if n.startswith("[Callback]") and n.endswith(per_batch)}
+    assert called == {
+        "[Callback]FiniteLossGuard.on_before_backward",
+        "[Callback]WeightsAndGradients.on_before_optimizer_step",
+        "[Callback]ExactResume.on_train_batch_start",
+        "[Callback]ModelCheckpoint.on_train_batch_end",
+    }
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    # ... and the callbacks still did their work.
+    tags = _events(tmp_path / "run").Tags()
+    assert "diagnostics/grad_norm/total" in tags["scalars"]
+    assert "figures/confusion_matrix" in tags["images"]

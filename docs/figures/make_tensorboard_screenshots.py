@@ -30,8 +30,10 @@ CHROMIUM_FLAGS = [
     "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--hide-scrollbars",
 ]
-SHOTS = {  # file -> (TensorBoard page, window size)
-    "tensorboard_first_screen.png": ("/", (1600, 1250)),
+# file -> (TensorBoard page, window size). The charts as SVG (TensorBoard's `forceSVG` flag):
+# software WebGL may not have drawn every line when Chromium takes the picture.
+SHOTS = {
+    "tensorboard_first_screen.png": ("/?forceSVG=true#timeseries", (1600, 1700)),
     "tensorboard_projector.png": ("/#projector", (1600, 900)),
 }
 
