@@ -123,7 +123,10 @@ _STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_s
 
 
 def _defined(obj, name: str, base: type) -> bool:
-    return getattr(type(obj), name) is not getattr(base, name)
+    """Whether `obj` implements hook `name` (a hook set to None, as
+    `lightning_app.callbacks.skip_empty_batch_hooks` does, is not implemented)."""
+    hook = getattr(type(obj), name, None)
+    return callable(hook) and hook is not getattr(base, name)
 
 
 class DirectSteps:
