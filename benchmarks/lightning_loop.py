@@ -16,15 +16,21 @@ backward, optimizer step; the scheduler steps once per epoch.
 Lightning setups:
   app       the Trainer that `python -m lightning_app fit --config <config>` builds (the
             config's logger, callbacks, progress bar, checkpointing, the CLI's always-on
-            callbacks and atomic checkpoint IO), built by the app's own CLI.
+            callbacks and atomic checkpoint IO), built by the app's own CLI, with its default
+            `steps_per_execution` ("auto": k optimizer steps per Lightning step on in-memory
+            data, `lightning_app.execution`).
+  app_k1    the same with `--data.init_args.steps_per_execution 1` (one optimizer step per
+            Lightning step, as before the option existed).
   bare      `Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
-            enable_model_summary=False)`: Lightning's loop alone.
+            enable_model_summary=False)`, one step per Lightning step: Lightning's loop alone.
+  bare_chunked  the bare Trainer with the data module's default `steps_per_execution`.
   defaults  `Trainer()` with Lightning's defaults (progress bar refreshed every step, model
-            summary, a checkpoint every epoch, a TensorBoard logger): a default Lightning
-            setup.
+            summary, a checkpoint every epoch, a TensorBoard logger), one step per Lightning
+            step: a default Lightning setup.
 Loaders: `memory` is the app's `TensorBatchLoader` (one gather per epoch, then slices);
 `dataloader` is a standard `torch.utils.data.DataLoader` over a `TensorDataset` (per-sample
-indexing and the default collate) with a sampler that yields the same permutation.
+indexing and the default collate) with a sampler that yields the same permutation (one
+batch per Lightning step: the chunked setups have no DataLoader rows).
 
 Rows: s/epoch = wall time / epochs, with Trainer construction excluded (the `fit` call
 only) and included (Trainer construction + `fit`). The plain loop times the same span
@@ -53,7 +59,8 @@ import yaml
 from benchmarks.common import Ratio, Row, case_result, threads
 
 TITLE = "Lightning vs a plain PyTorch loop: seconds per epoch (CPU)"
-SETUPS = ("app", "bare", "defaults")
+SETUPS = ("app", "app_k1", "bare", "bare_chunked", "defaults")
+CHUNKED = ("app", "bare_chunked")  # the setups whose k comes from `steps_per_execution`
 LOADERS = ("memory", "dataloader")
 PARITY_TOL = 1.5e-5  # numpy.testing.assert_almost_equal(decimal=5), as Lightning's parity test
 
@@ -103,7 +110,7 @@ def large_workload(workdir: Path, quick: bool, n_threads: int, n_train: int | No
     npz = workdir / f"synthetic_784_{n}.npz"
     np.savez(npz, x=x, y=y)
     spec = yaml.safe_load(app_config_path().read_text())
-    spec["model"]["init_args"].pop("hidden_sizes", None)
+    spec["model"]["init_args"].pop("hidden_sizes", None)  # the digits config's widths
     spec["model"]["init_args"]["layer_sizes"] = [784, 512, 256, 10]
     spec["model"]["init_args"]["lr"] = 1e-3
     spec["data"] = {
@@ -175,7 +182,9 @@ def standard_loader(dm) -> torch.utils.data.DataLoader:
 
 
 def use_standard_loader(dm) -> None:
-    """Make `dm.train_dataloader()` return a standard DataLoader (same batches, same order)."""
+    """Make `dm.train_dataloader()` return a standard DataLoader (same batches, same order,
+    one batch per Lightning step)."""
+    dm.steps_per_execution = 1
     dm.train_dataloader = lambda: standard_loader(dm)
 
 
@@ -230,13 +239,13 @@ def bare_trainer(wl: Workload, root: Path, setup: str):
 
     common = {"max_epochs": wl.epochs, "accelerator": wl.accelerator, "devices": 1,
               "limit_val_batches": 0, "num_sanity_val_steps": 0, "default_root_dir": str(root)}
-    if setup == "bare":
+    if setup in ("bare", "bare_chunked"):
         return pl.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False,
                           enable_model_summary=False, **common)
     return pl.Trainer(**common)  # Lightning's defaults
 
 
-def app_cli(wl: Workload, root: Path):
+def app_cli(wl: Workload, root: Path, setup: str = "app"):
     """The app's CLI with `run=False`: model, data and Trainer exactly as `fit` builds them.
 
     Returns the CLI; `cli.trainer_build_s` is the time its Trainer construction took.
@@ -252,6 +261,7 @@ def app_cli(wl: Workload, root: Path):
 
     args = [
         "--config", str(wl.config),
+        *(["--data.init_args.steps_per_execution", "1"] if setup == "app_k1" else []),
         "--trainer.max_epochs", str(wl.epochs),
         "--trainer.accelerator", wl.accelerator,
         "--trainer.limit_val_batches", "0",
@@ -304,20 +314,21 @@ def one_run(wl: Workload, kind: str, loader: str, init_state: dict, workdir: Pat
                 use_standard_loader(dm)
             seconds = plain_fit(module, dm, wl.epochs, device)
             return {"excluded": seconds, "included": seconds, "loss": train_loss(module, dm)}
-        if kind == "app":
-            cli = app_cli(wl, root)
+        if kind in ("app", "app_k1"):
+            cli = app_cli(wl, root, kind)
             (module, dm), trainer = ready(cli.model, cli.datamodule), cli.trainer
             build = cli.trainer_build_s
         else:
             module, dm = build_module_and_data(wl)
+            if kind not in CHUNKED:
+                dm.steps_per_execution = 1
             t0 = time.perf_counter()
             trainer = bare_trainer(wl, root, kind)
             build = time.perf_counter() - t0
+        # The data were loaded and split before the clock starts (`ready`), as plain_fit
+        # does: Lightning's own `setup` call inside `fit` then finds them loaded (reading the
+        # data is not the loop's cost and must not be timed on one side only).
         module.load_state_dict(init_state)
-        # Load and split the data before the clock starts, as plain_fit does: Lightning's
-        # own `setup` call inside `fit` then finds it loaded (reading the data is not the
-        # loop's cost and must not be timed on one side only).
-        dm.setup("fit")
         if loader == "dataloader":
             use_standard_loader(dm)
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
@@ -342,7 +353,8 @@ def measure_workload(wl: Workload, repeats: int, workdir: Path, setups=SETUPS,
         repeats = min(repeats, repeats_cap)
     init = initial_state(wl)
     kinds = ["plain", *setups]
-    runs: dict[tuple[str, str], list[dict]] = {(k, ld): [] for k in kinds for ld in loaders}
+    runs: dict[tuple[str, str], list[dict]] = {
+        (k, ld): [] for k in kinds for ld in loaders if ld == "memory" or k not in CHUNKED}
     with threads(wl.threads):
         # Warm-up: one epoch of each, so imports and first-call costs are not timed.
         warm = Workload(**{**wl.__dict__, "epochs": 1})
@@ -356,6 +368,8 @@ def measure_workload(wl: Workload, repeats: int, workdir: Path, setups=SETUPS,
     for loader in loaders:
         plain = runs[("plain", loader)]
         for setup in setups:
+            if (setup, loader) not in runs:
+                continue
             light = runs[(setup, loader)]
             for span in ("excluded", "included"):
                 samples = {

@@ -155,7 +155,10 @@ class FiniteLossGuard(pl.Callback):
             return
         if loss.numel() != 1 and bool(torch.isfinite(loss).all()):
             return
-        batch = trainer.fit_loop.epoch_loop.batch_idx
+        # With several optimizer steps per Lightning step the module knows the batch.
+        batch = getattr(pl_module, "chunk_batch_idx", None)
+        if batch is None:
+            batch = trainer.fit_loop.epoch_loop.batch_idx
         raise NonFiniteLossError(
             f"the training loss became {float(loss.float().mean())} at step {step} "
             f"(epoch {trainer.current_epoch}, batch {batch}); training stopped before that "

@@ -40,6 +40,8 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 
 from lightning_app.checks import DataError, check_count
+from lightning_app.execution import check_steps
+from lightning_app.execution import resolve as resolve_steps
 from lightning_app.loader import TensorBatchLoader
 from scratch.validation import Interval, check_interval
 
@@ -179,6 +181,11 @@ class ArrayDataModule(pl.LightningDataModule):
     dtype the model computes in (float32, or float16 under 16-bit precision) is a
     `DataError` naming its row and column. `data_on_device=True` moves every tensor to the
     training device once, so batches never cross the PCIe bus again.
+
+    `steps_per_execution` ("auto" or k >= 1): the training loader hands out k batches per
+    Lightning step and the module runs k optimizer steps over them, bitwise the same updates
+    as k = 1 at a fraction of Lightning's per-step cost (`lightning_app.execution`; "auto":
+    `execution.AUTO_STEPS` unless a Trainer setting needs k = 1).
     """
 
     def __init__(
@@ -193,6 +200,7 @@ class ArrayDataModule(pl.LightningDataModule):
         data_on_device: bool = False,
         standardize: bool | None = None,
         predict_path: str | None = None,
+        steps_per_execution: int | str = "auto",
     ) -> None:
         super().__init__()
         # Every __init__ argument of the subclass chain: logged beside the model's in
@@ -212,10 +220,13 @@ class ArrayDataModule(pl.LightningDataModule):
             raise TypeError(f"standardize must be true, false or null, got {standardize!r}")
         self.standardize = standardize
         self.predict_path = predict_path
+        self.steps_per_execution = check_steps(steps_per_execution)
+        self.execution_steps = 1  # k of the running fit (`execution.resolve`, in setup)
         self.feature_names: list[str] | None = None
         self.source = type(self).__name__
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # float64 / int64
         self._extremes: list[_Extreme] = []
+        self._statistics: tuple[np.ndarray, np.ndarray] | None = None  # input_statistics
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._made_for: tuple | None = None  # (dtype, device) of `splits`
         self._predict: np.ndarray | None = None  # the rows of `predict_path` (float64)
@@ -241,11 +252,14 @@ class ArrayDataModule(pl.LightningDataModule):
         """(mean, scale) of the training split's features (float64, (d,) each), as
         scikit-learn's StandardScaler fits them: scale is the standard deviation (1/N), 1
         for a constant feature."""
-        from sklearn.preprocessing import StandardScaler
+        if self._statistics is None:  # once: Lightning's setup asks again in every fit
+            from sklearn.preprocessing import StandardScaler
 
-        self._ensure_loaded()
-        scaler = StandardScaler().fit(self._arrays["train"][0])
-        return scaler.mean_, scaler.scale_
+            self._ensure_loaded()
+            scaler = StandardScaler().fit(self._arrays["train"][0])
+            self._statistics = (scaler.mean_, scaler.scale_)
+        # Copies: a model's buffers may share memory with what it is given (float64 on CPU).
+        return tuple(a.copy() for a in self._statistics)
 
     # -- what models and callbacks may ask
     @property
@@ -332,10 +346,14 @@ class ArrayDataModule(pl.LightningDataModule):
             self.prepare_predict(dtype, device)
         else:
             self.prepare(dtype, device)
+        if stage == "fit":
+            self.execution_steps = (resolve_steps(self.steps_per_execution, self.trainer)
+                                    if self.trainer is not None else 1)
 
     def train_dataloader(self) -> TensorBatchLoader:
         return self._loader(
-            "train", self.batch_size, shuffle=self.shuffle, drop_last=self.drop_last
+            "train", self.batch_size, shuffle=self.shuffle, drop_last=self.drop_last,
+            steps_per_execution=self.execution_steps,
         )
 
     def val_dataloader(self) -> TensorBatchLoader:
@@ -354,7 +372,8 @@ class ArrayDataModule(pl.LightningDataModule):
         return self._loader("test", self.eval_batch_size)
 
     # -- internals
-    def _loader(self, name, batch_size, shuffle=False, drop_last=False) -> TensorBatchLoader:
+    def _loader(self, name, batch_size, shuffle=False, drop_last=False,
+                steps_per_execution=1) -> TensorBatchLoader:
         x, y = self.split(name)
         rank, world = 0, 1
         if self.trainer is not None:
@@ -369,6 +388,7 @@ class ArrayDataModule(pl.LightningDataModule):
             drop_last=drop_last,
             rank=rank,
             world_size=world,
+            steps_per_execution=steps_per_execution,
         )
 
     def _ensure_loaded(self) -> None:

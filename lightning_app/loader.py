@@ -8,6 +8,11 @@ order is a pure function of (seed, epoch) (`EpochSampler`), and its position ins
 is part of Lightning's fit-loop checkpoint (`state_dict`/`load_state_dict`), so a run resumed
 mid-epoch sees the same batches as an uninterrupted one. Under DDP each rank takes its share
 of every global batch.
+
+With `steps_per_execution` k > 1 each item is a chunk: a list of the next k batches (the last
+chunk of an epoch may be shorter), which the module trains on with k optimizer steps in one
+Lightning step (`lightning_app.models.AppModule.training_step`). The batches and their order
+are those of k = 1; only the grouping differs.
 """
 
 from __future__ import annotations
@@ -57,6 +62,11 @@ class TensorBatchLoader:
 
     Resumable: `state_dict()` records the epoch and how many batches of it were handed out;
     after `load_state_dict` the next iteration of that epoch skips them.
+
+    `steps_per_execution` k groups the batches into chunks of k (lists of batch tuples);
+    `len()` then counts chunks. A chunk is handed out whole; `unused(n)` gives the last n
+    batches of the current chunk back (training stopped inside it, at `max_steps`), so the
+    position saved in a checkpoint is always the batches actually trained on.
     """
 
     def __init__(
@@ -69,6 +79,7 @@ class TensorBatchLoader:
         drop_last: bool = False,
         rank: int = 0,
         world_size: int = 1,
+        steps_per_execution: int = 1,
     ) -> None:
         if not tensors:
             raise ValueError("tensors must hold at least one tensor, got none")
@@ -79,6 +90,7 @@ class TensorBatchLoader:
         batch_size = check_count("batch_size", batch_size)
         if not 0 <= rank < world_size:
             raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+        self.steps_per_execution = check_count("steps_per_execution", steps_per_execution)
         self.tensors = tuple(tensors)
         self.n = n
         self.batch_size = batch_size
@@ -94,10 +106,16 @@ class TensorBatchLoader:
         self._batches_done = 0
         self._resume: dict | None = None
 
-    def __len__(self) -> int:
+    @property
+    def n_batches(self) -> int:
+        """Batches per epoch (per process)."""
         full, rest = divmod(self.n, self._global)
         keep_rest = rest >= self.world_size and not self.drop_last
         return full + int(keep_rest)
+
+    def __len__(self) -> int:
+        """Items per epoch: batches, or chunks of `steps_per_execution` batches."""
+        return -(-self.n_batches // self.steps_per_execution)
 
     def _bounds(self, g: int) -> tuple[int, int]:
         start = g * self._global
@@ -121,10 +139,31 @@ class TensorBatchLoader:
         data = self.tensors if order is None else tuple(t[order.to(t.device)] for t in self.tensors)
         self._epoch_started = epoch
         self._batches_done = skip
-        for g in range(skip, len(self)):
-            lo, hi = self._bounds(g)
-            self._batches_done = g + 1
-            yield tuple(t[lo:hi] for t in data)
+        n, k = self.n_batches, self.steps_per_execution
+        if k == 1:
+            for g in range(skip, n):
+                lo, hi = self._bounds(g)
+                self._batches_done = g + 1
+                yield tuple(t[lo:hi] for t in data)
+            return
+        for first in range(skip, n, k):
+            last = min(first + k, n)
+            chunk = []
+            for g in range(first, last):
+                lo, hi = self._bounds(g)
+                chunk.append(tuple(t[lo:hi] for t in data))
+            self._batches_done = last
+            yield chunk
+
+    @property
+    def batches_done(self) -> int:
+        """Batches of the running epoch handed out so far (the position a checkpoint saves)."""
+        return self._batches_done
+
+    def unused(self, n: int) -> None:
+        """The last `n` batches handed out were not trained on (the run stopped inside a
+        chunk): the saved position excludes them, so a resume trains on them."""
+        self._batches_done -= n
 
     def state_dict(self) -> dict:
         return {
@@ -135,11 +174,14 @@ class TensorBatchLoader:
             "world_size": self.world_size,
             "seed": self.sampler.seed,
             "shuffle": self.sampler.shuffle,
+            "steps_per_execution": self.steps_per_execution,
         }
 
     def load_state_dict(self, state: dict) -> None:
         mine = self.state_dict()
-        for key in ("n", "batch_size", "world_size", "seed", "shuffle"):
+        # A checkpoint without the key was written with one batch per step.
+        state = {"steps_per_execution": 1, **state}
+        for key in ("n", "batch_size", "world_size", "seed", "shuffle", "steps_per_execution"):
             if state.get(key) != mine[key]:
                 raise DataError(
                     f"cannot resume the batch order: the checkpoint has {key}={state.get(key)!r} "

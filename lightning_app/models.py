@@ -48,6 +48,7 @@ from torch import nn
 from lightning_app import board
 from lightning_app.callbacks import draw_stage_summary, never_fatal, tensorboard_writer
 from lightning_app.checks import InputError, check_count
+from lightning_app.execution import DirectSteps
 from scratch.validation import Interval, check_choice, check_interval, check_layer_sizes
 from torchref import autoencoders as ae
 from torchref.ensemble import Ensemble
@@ -188,6 +189,8 @@ class AppModule(pl.LightningModule):
         )
         self._train_loss: dict = {"sum": None, "n": 0}
         self._best_val: float | None = None
+        self._direct: DirectSteps | None = None  # k > 1 steps without Lightning's dispatch
+        self.chunk_batch_idx: int | None = None  # k > 1: the batch being trained on
         # The training split's statistics if the data are standardized, else empty buffers
         # (`fit_to_data`); part of the state_dict, so every checkpoint carries them.
         self.input_scaler = Standardize()
@@ -314,6 +317,13 @@ class AppModule(pl.LightningModule):
     # here and logged once per epoch, and the per-step loss goes straight to the logger every
     # `log_every_n_steps` steps (the only host sync, on those steps only).
     def training_step(self, batch, batch_idx):
+        if not self.automatic_optimization:
+            return self._execute(batch)
+        return self._train_on(batch)
+
+    def _train_on(self, batch) -> torch.Tensor:
+        """One batch's loss, counted in the epoch's mean and logged every
+        `log_every_n_steps` optimizer steps."""
         loss = self._step(batch, "train")
         n = batch[0].shape[0]
         detached = loss.detach()
@@ -325,6 +335,67 @@ class AppModule(pl.LightningModule):
             value = {_TRAIN_STEP: float(detached)}
             for logger in self.loggers:
                 logger.log_metrics(value, step=self.global_step)
+        return loss
+
+    # -- steps_per_execution k > 1 (`lightning_app.execution`): a chunk of k batches per
+    # Lightning step, one optimizer step per batch through Lightning's manual optimization
+    # (so `global_step`, the backward and optimizer-step hooks of every callback, the
+    # precision plugin and the checkpointed optimizer state are Lightning's, per step).
+    # Per batch, in automatic optimization's order: forward and loss, zero_grad, backward,
+    # step, then a step-interval schedule.
+    def _use_execution_steps(self) -> None:
+        """Manual optimization when the fit's data hand out chunks (k > 1)."""
+        trainer = self._trainer
+        dm = trainer.datamodule if trainer is not None else None
+        self.automatic_optimization = getattr(dm, "execution_steps", 1) == 1
+
+    def on_train_start(self) -> None:
+        self._direct = (DirectSteps.for_fit(self.trainer, self)
+                        if not self.automatic_optimization else None)
+
+    def on_train_end(self) -> None:
+        self._direct = None  # it holds the trainer and its callbacks
+
+    def _execute(self, chunk) -> torch.Tensor:
+        direct = self._direct
+        opt = self.optimizers()
+        sched = self.lr_schedulers() if self.optim.scheduler is not None else None
+        per_step = sched is not None and self.optim.scheduler_interval == "step"
+        max_steps = self.trainer.max_steps
+        loader = self.trainer.train_dataloader
+        first = loader.batches_done - len(chunk)  # the chunk's first batch in the epoch
+        loss, steps = None, 0
+        try:
+            for batch in chunk:
+                if 0 <= max_steps <= self.global_step:  # max_steps counts optimizer steps
+                    loader.unused(len(chunk) - steps)
+                    break
+                self.chunk_batch_idx = first + steps  # named in the NaN guard's message
+                loss = self._train_on(batch)
+                if direct is not None:
+                    direct.step(loss)
+                else:
+                    opt.zero_grad()
+                    self.manual_backward(loss)
+                    opt.step()
+                if per_step:
+                    sched.step()
+                steps += 1
+        except BaseException:
+            # Stopped inside the chunk (the NaN guard, Ctrl-C twice): the saved position is
+            # k = 1's, the failing batch handed out and those after it not.
+            loader.unused(len(chunk) - steps - 1)
+            raise
+        epoch_loop = self.trainer.fit_loop.epoch_loop
+        # An epoch-interval schedule steps where automatic optimization steps it: right after
+        # the epoch's last batch (before on_train_batch_end, so a checkpoint written there
+        # holds it), not after a batch where max_steps cut the epoch short.
+        if sched is not None and not per_step and steps == len(chunk) and (
+                epoch_loop._num_ready_batches_reached()):
+            sched.step()
+        # Lightning adds one per chunk to the step it logs its own metrics at (the epoch
+        # metrics' step in TensorBoard): count every optimizer step, as k = 1 does.
+        epoch_loop._batches_that_stepped += steps - 1
         return loss
 
     def validation_step(self, batch, batch_idx):
@@ -430,6 +501,7 @@ class AppModule(pl.LightningModule):
         if dm is None or not hasattr(dm, "split"):
             return
         if stage == "fit":
+            self._use_execution_steps()
             # The statistics in the dtype the run computes in (64-true: float64, not a
             # float32 rounding of them cast up later).
             precision = getattr(self.trainer, "precision", "32-true")
@@ -906,6 +978,8 @@ class _Stage(AppModule):
         Frozen here, before Lightning's model summary counts them (on_fit_start is after)."""
         self._no_placeholder_hp_metric()
         self.frozen.requires_grad_(False)
+        if stage == "fit":
+            self._use_execution_steps()
 
     def metric_names(self) -> tuple[str, ...]:
         return self._owner_metrics  # every stage's HPARAMS session has the same columns

@@ -147,6 +147,9 @@ class ScratchTwinRun(pl.Callback):
     """Trains `torchref.twin.ScratchTwin` beside the run and logs it (see the module's
     docstring). Added by `attach_twin`; rank 0 of a one-process fit only."""
 
+    # One Lightning step must be one optimizer step (lightning_app.execution: "auto" is 1).
+    mirrors_each_step = True
+
     def __init__(self) -> None:
         self.twin: ScratchTwin | None = None
         self.logger: TensorBoardLogger | None = None

@@ -49,6 +49,28 @@ class CtrlCAtStep(pl.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
+class RecordTrainedBatches(pl.Callback):
+    """The batch of every optimizer step, in order, as (x, y) tensors (NumPy arrays with
+    `numpy=True`). A Lightning step may hand over a chunk of several batches (the data
+    module's `steps_per_execution`): each is recorded, up to the steps that trained."""
+
+    def __init__(self, numpy: bool = False) -> None:
+        self.numpy = numpy
+        self.batches: list[tuple] = []
+        self._pending: tuple[int, list] | None = None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        chunk = batch if isinstance(batch, list) else [batch]
+        copies = [tuple(t.detach().clone() for t in b) for b in chunk]
+        if self.numpy:
+            copies = [tuple(t.numpy() for t in b) for b in copies]
+        self._pending = (trainer.global_step, copies)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        start, copies = self._pending
+        self.batches += copies[: trainer.global_step - start]
+
+
 def digits_config(save_dir, name: str, *, seed: int, model: dict, checkpoint: dict,
                   **trainer) -> str:
     """YAML of a small run on the digits: an MLP with Adam and an exponential schedule (plus

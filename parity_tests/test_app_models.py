@@ -22,6 +22,7 @@ from lightning_app.models import (
     OptimizerSpec,
     StackedAutoencoderModule,
 )
+from parity_tests.app_support import RecordTrainedBatches
 from parity_tests.helpers import F64, assert_close
 from torchref import autoencoders as tae
 
@@ -35,14 +36,6 @@ def _trainer(**kwargs) -> pl.Trainer:
     )
     defaults.update(kwargs)
     return pl.Trainer(**defaults)
-
-
-class RecordBatches(pl.Callback):
-    def __init__(self) -> None:
-        self.batches: list[tuple[torch.Tensor, torch.Tensor]] = []
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        self.batches.append(tuple(t.detach().clone() for t in batch))
 
 
 class History(pl.Callback):
@@ -154,7 +147,7 @@ def test_lightning_autoencoder_run_equals_torchref_training_loop(variant):
     torch.manual_seed(5)
     module = AutoencoderModule(sizes=(64, 16, 64), optimizer="sgd", lr=0.5, **hp).double()
     reference = copy.deepcopy(module.net)
-    record = RecordBatches()
+    record = RecordTrainedBatches()
     # Dropout masks come from torch's global generator on both sides: the same seed right
     # before each run gives the same draws (nothing else draws in between).
     torch.manual_seed(11)
@@ -197,7 +190,7 @@ def test_stacked_pipeline_stages_equal_greedy_pretrain_train_head_and_fine_tune(
     dm = DigitsDataModule(batch_size=batch, seed=4)
     recorded = []
     for name, module, epochs in model.stages():  # what `python -m lightning_app fit` runs
-        record = RecordBatches()
+        record = RecordTrainedBatches()
         trainer = _trainer(precision="64-true", max_epochs=epochs, limit_train_batches=steps,
                            limit_val_batches=0, callbacks=[record])
         trainer.fit(module, datamodule=dm)

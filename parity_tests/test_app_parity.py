@@ -18,6 +18,7 @@ from torch import nn
 
 from lightning_app.data import DigitsDataModule
 from lightning_app.models import MLPModule
+from parity_tests.app_support import RecordTrainedBatches
 from parity_tests.helpers import F64, assert_close
 from scratch import optim as sopt
 from scratch.dropout import (
@@ -76,15 +77,6 @@ class SharedMaskDropout(nn.Module):
             return fn(x, self.p, training=False)
         mask = torch.from_numpy(self.masks.pop(0)).to(x.dtype)
         return fn(x, self.p, training=True, mask=mask)
-
-
-class RecordBatches(pl.Callback):
-    def __init__(self) -> None:
-        self.batches: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        x, y = batch
-        self.batches.append((x.detach().numpy().copy(), y.detach().numpy().copy()))
 
 
 def _scratch_step(params, bn, batch, masks, hp, opt) -> None:
@@ -150,7 +142,7 @@ def test_lightning_trained_mlp_equals_the_scratch_trained_mlp(optimizer, variant
             if not isinstance(m, nn.Linear | nn.BatchNorm1d | nn.ReLU):
                 seq[i] = SharedMaskDropout(P, hp["dropout_kind"], torch_masks)
 
-    record = RecordBatches()
+    record = RecordTrainedBatches(numpy=True)
     trainer = pl.Trainer(
         accelerator="cpu", devices=1, precision="64-true", max_steps=STEPS,
         limit_val_batches=0, num_sanity_val_steps=0, logger=False,
