@@ -95,7 +95,7 @@ def digits_workload(quick: bool) -> Workload:
         epochs=3 if quick else int(spec["trainer"]["max_epochs"]),
         # The config's own thread count (it trains on one thread); both sides use it.
         threads=int(spec.get("num_threads") or 1),
-        target=1.5,
+        target=1.3,  # issue 18: app (steps_per_execution auto) / plain
     )
 
 
