@@ -62,8 +62,10 @@ def check_steps(value) -> int | str:
         return AUTO
     try:
         return check_count("steps_per_execution", value)
-    except ValueError as exc:
-        raise ValueError(f"{exc} or 'auto'") from None
+    except ValueError:
+        raise ValueError(
+            f"steps_per_execution must be 'auto' or an integer >= 1, got {value!r}"
+        ) from None
 
 
 def _conflict(trainer) -> tuple[str, str] | None:

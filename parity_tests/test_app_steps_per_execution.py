@@ -250,7 +250,9 @@ def test_a_bad_steps_per_execution_is_one_line(tmp_path, value):
     status, _, err = run_cli_failing(
         ["fit", "--config", str(cfg), "--data.init_args.steps_per_execution", value])
     lines = [line for line in err.splitlines() if line.strip()]
-    assert status == 2 and len(lines) == 1 and "steps_per_execution" in lines[0], err
+    assert status == 2 and len(lines) == 1, err
+    assert lines[0].endswith("steps_per_execution must be 'auto' or an integer >= 1, got "
+                             + (value if value.lstrip("-").isdigit() else repr(value))), err
 
 
 def test_resuming_with_another_k_is_one_line_naming_the_checkpoint_s(tmp_path):
